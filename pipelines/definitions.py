@@ -1,0 +1,47 @@
+"""The code location: every asset, check, job and schedule of the urban-safety pipeline."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.defs.published.assets import PUBLISHED_ASSETS
+from pipelines.defs.published.checks import PUBLISHED_CHECKS
+from pipelines.defs.raw.assets import RAW_ASSETS
+from pipelines.defs.staging.assets import STAGING_ASSETS
+from pipelines.defs.staging.checks import STAGING_CHECKS
+from pipelines.resources import default_resources
+
+ALL_ASSETS = [*RAW_ASSETS, *STAGING_ASSETS, *PUBLISHED_ASSETS]
+ALL_CHECKS = [*STAGING_CHECKS, *PUBLISHED_CHECKS]
+
+all_assets_job = dg.define_asset_job(
+    "urban_safety_all",
+    selection=dg.AssetSelection.all(include_sources=False),
+    description="Read every source, compute every indicator, check, and publish.",
+)
+
+# Eurostat crime and population tables are updated a few times a year; a monthly refresh catches a new
+# release within weeks. 06:00 UTC on the 2nd avoids month-end publication windows.
+monthly_refresh = dg.ScheduleDefinition(
+    name="monthly_refresh",
+    job=all_assets_job,
+    cron_schedule="0 6 2 * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+)
+
+
+def build_definitions(resources: dict[str, object] | None = None) -> dg.Definitions:
+    return dg.Definitions(
+        assets=ALL_ASSETS,
+        asset_checks=ALL_CHECKS,
+        jobs=[all_assets_job],
+        schedules=[monthly_refresh],
+        resources=resources or default_resources(),
+        # One writer on one DuckDB file, small data: steps run in one process, one after another, so no step
+        # ever waits on the file lock and a run pays the imports once.
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,44 @@
+"""Published layer: the tables dashboards and analysts read, replaced together in one transaction."""
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from pipelines.fingerprint import fingerprint
+from pipelines.observe import contract_column_schema
+from pipelines.resources import UrbanSafetyPaths
+from warehouse import store
+from warehouse.catalogue import catalogue_frame
+from warehouse.metadata import GEOGRAPHIES, INDICATOR_VALUES, INDICATORS, PUBLISHED_TABLES
+from warehouse.publish import publish
+
+_SPECS = [
+    dg.AssetSpec(
+        key=["published", t.name],
+        description=t.description,
+        group_name="published",
+        kinds={"duckdb"},
+        tags={"publish": "dashboard"},
+        metadata={"dagster/column_schema": contract_column_schema(t), "dagster/table_name": t.qualified_name},
+        deps=[["staging", "indicator_values"], ["staging", "geographies"]],
+    )
+    for t in PUBLISHED_TABLES
+]
+
+
+@dg.multi_asset(specs=_SPECS, pool="duckdb_write", name="publish_tables")
+def publish_tables(context: AssetExecutionContext, paths: UrbanSafetyPaths):
+    """Read the checked staging tables and the catalogue, then replace all published tables at once."""
+    frames = {
+        INDICATOR_VALUES: store.read_table(paths.db_path, "staging", "indicator_values"),
+        INDICATORS: catalogue_frame(),
+        GEOGRAPHIES: store.read_table(paths.db_path, "staging", "geographies"),
+    }
+    rows = publish(paths.db_path, frames, run_id=context.run_id, fingerprint=fingerprint(paths.data_path))
+    for table in PUBLISHED_TABLES:
+        yield dg.MaterializeResult(
+            asset_key=["published", table.name],
+            metadata={"dagster/row_count": rows[table.qualified_name], "database": str(paths.db_path)},
+        )
+
+
+PUBLISHED_ASSETS = [publish_tables]

@@ -1,0 +1,47 @@
+"""Blocking checks on the candidate tables: a failure stops the run before anything is published."""
+
+from __future__ import annotations
+
+import dagster as dg
+import polars as pl
+
+from expectations import indicator_values as rules
+from warehouse.metadata import GEOGRAPHIES
+from warehouse.publish import contract_problems
+
+
+def _result(problems: list[str], **metadata: object) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"problems": "\n".join(problems) or "none", **metadata},
+    )
+
+
+def _build_rule_check(name: str) -> dg.AssetChecksDefinition:
+    rule = rules.RULES[name]
+
+    @dg.asset_check(
+        asset=dg.AssetKey(["staging", "indicator_values"]),
+        name=f"{name}_indicator_values",
+        blocking=True,
+        description=(rule.__doc__ or name).strip(),
+    )
+    def _check(indicator_values: pl.DataFrame) -> dg.AssetCheckResult:
+        return _result(rule(indicator_values), rows_checked=indicator_values.height)
+
+    return _check
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(["staging", "geographies"]),
+    blocking=True,
+    name="contract_geographies",
+    description="Columns, types, NOT NULLs and the unique key of published.geographies; every "
+    "territory with values is listed.",
+)
+def contract_geographies(geographies: pl.DataFrame) -> dg.AssetCheckResult:
+    return _result(contract_problems(GEOGRAPHIES, geographies), rows_checked=geographies.height)
+
+
+STAGING_CHECKS = [*(_build_rule_check(n) for n in rules.RULES), contract_geographies]

@@ -1,0 +1,50 @@
+"""Resources: where the data and the warehouse are (env-driven), and the IO manager for working tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from sources.config import data_dir, db_path
+from warehouse import store
+
+
+class UrbanSafetyPaths(dg.ConfigurableResource):
+    """The raw-data folder and the warehouse file. Defaults follow URBAN_SAFETY_DATA_DIR / URBAN_SAFETY_DB."""
+
+    data_dir: str
+    database: str
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+    @property
+    def db_path(self) -> Path:
+        return Path(self.database)
+
+
+class WarehouseIOManager(dg.ConfigurableIOManager):
+    """Stores each asset's Polars frame as ``<layer>.<name>`` (key ``["raw", "crim_off_cat"]`` ->
+    ``raw.crim_off_cat``), replacing the table in one transaction; loads it back as Polars."""
+
+    database: str
+
+    def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
+        schema, name = context.asset_key.path
+        store.write_table(Path(self.database), schema, name, obj, context.definition_metadata.get("comment"))
+
+    def load_input(self, context: dg.InputContext) -> pl.DataFrame:
+        schema, name = context.asset_key.path
+        return store.read_table(Path(self.database), schema, name)
+
+
+def default_resources() -> dict[str, object]:
+    """Resources built from the environment at load time (tests pass their own temp paths)."""
+    database = str(db_path())
+    return {
+        "paths": UrbanSafetyPaths(data_dir=str(data_dir()), database=database),
+        "warehouse_io": WarehouseIOManager(database=database),
+    }

@@ -1,0 +1,23 @@
+"""Where the raw data and the warehouse live. Environment variables override the bundled defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_DATA_DIR = PROJECT_ROOT / "data" / "raw"
+DEFAULT_DB_PATH = PROJECT_ROOT / "warehouse" / "urban_safety.duckdb"
+
+DATA_DIR_ENV = "URBAN_SAFETY_DATA_DIR"
+DB_ENV = "URBAN_SAFETY_DB"
+
+
+def data_dir() -> Path:
+    """The raw-data folder: ``$URBAN_SAFETY_DATA_DIR`` or the bundled ``data/raw``."""
+    return Path(os.environ.get(DATA_DIR_ENV) or BUNDLED_DATA_DIR).resolve()
+
+
+def db_path() -> Path:
+    """The DuckDB file analysts open: ``$URBAN_SAFETY_DB`` or ``warehouse/urban_safety.duckdb``."""
+    return Path(os.environ.get(DB_ENV) or DEFAULT_DB_PATH).resolve()

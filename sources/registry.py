@@ -1,0 +1,75 @@
+"""Every raw file the pipeline reads: where it sits in the data folder and how to read it.
+
+Paths are relative to the data folder (``$URBAN_SAFETY_DATA_DIR`` or the bundled ``data/raw``), so a newer
+release dropped in with the same layout and names is picked up unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from sources.errors import SourceFormatError
+
+Reader = Literal["eurostat", "codelist", "dic"]
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    name: str  # the raw table and asset name
+    relpath: str
+    reader: Reader
+    title: str
+    publisher: str = "Eurostat"
+    licence: str = "Eurostat re-use policy (CC BY 4.0); 'Source: Eurostat'"
+
+    def path(self, data_dir: Path) -> Path:
+        path = (data_dir / self.relpath).resolve()
+        if not path.is_relative_to(data_dir.resolve()):
+            raise SourceFormatError(path, f"resolves outside the data folder {data_dir}")
+        if not path.is_file():
+            raise SourceFormatError(path, f"missing: expected {self.relpath} in {data_dir}")
+        return path
+
+
+EUROSTAT_CRIME = (
+    SourceFile(
+        "crim_off_cat",
+        "eurostat_crime/estat_crim_off_cat.tsv",
+        "eurostat",
+        "Police-recorded offences by offence category (countries)",
+    ),
+    SourceFile(
+        "crim_gen_reg", "eurostat_crime/estat_crim_gen_reg.tsv", "eurostat", "Police-recorded offences by NUTS 3 region"
+    ),
+    SourceFile(
+        "crim_hom_ocit",
+        "eurostat_crime/estat_crim_hom_ocit.tsv",
+        "eurostat",
+        "Intentional homicide offences in the largest cities",
+    ),
+)
+EUROSTAT_POPULATION = (
+    SourceFile(
+        "demo_pjan",
+        "eurostat_population/demo_pjan_total_countries.json",
+        "eurostat",
+        "Population on 1 January, countries (JSON-stat)",
+    ),
+    SourceFile(
+        "tps00001", "eurostat_population/tps00001.tsv", "eurostat", "Population on 1 January, countries (old bulk TSV)"
+    ),
+    SourceFile(
+        "demo_r_pjanaggr3",
+        "eurostat_population/demo_r_pjanaggr3.tsv",
+        "eurostat",
+        "Population on 1 January by broad age group, sex and NUTS 3 region",
+    ),
+)
+CODELISTS = (
+    SourceFile("geo_codes", "eurostat_codelists/ESTAT_GEO_25.3.tsv", "codelist", "GEO code list v25.3"),
+    SourceFile("city_codes", "eurostat_codelists/ESTAT_CITIES.tsv", "codelist", "Urban Audit CITIES code list"),
+    SourceFile("iccs_labels", "eurostat_codelists/iccs.dic", "dic", "ICCS offence category labels"),
+)
+ALL_SOURCES = EUROSTAT_CRIME + EUROSTAT_POPULATION + CODELISTS

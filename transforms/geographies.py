@@ -1,0 +1,81 @@
+"""Territory codes: their level, country and parent, and the published geography table."""
+
+from __future__ import annotations
+
+import polars as pl
+
+GEO_LEVELS = ("NUTS0", "NUTS1", "NUTS2", "NUTS3", "CITY")
+
+
+def geo_level(code: pl.Expr) -> pl.Expr:
+    """NUTS level from the code's length; Urban Audit cities (``CCnnnC``, ``CCnnnC1``) are CITY.
+
+    Extra-regio codes (``…Z``) and special aggregates such as ``UKC-L`` get no level: they are not
+    territories a population or a parent can be attached to.
+    """
+    return (
+        pl.when(code.str.contains(r"^[A-Z]{2}\d{3}C\d?$"))
+        .then(pl.lit("CITY"))
+        .when(code.str.contains(r"Z+$") & (code.str.len_chars() > 2))
+        .then(pl.lit(None))
+        .when(code.str.contains(r"^[A-Z]{2}$"))
+        .then(pl.lit("NUTS0"))
+        .when(code.str.contains(r"^[A-Z]{2}[A-Z0-9]$"))
+        .then(pl.lit("NUTS1"))
+        .when(code.str.contains(r"^[A-Z]{2}[A-Z0-9]{2}$"))
+        .then(pl.lit("NUTS2"))
+        .when(code.str.contains(r"^[A-Z]{2}[A-Z0-9]{3}$"))
+        .then(pl.lit("NUTS3"))
+        .otherwise(pl.lit(None))
+    )
+
+
+def is_extra_regio(code: pl.Expr) -> pl.Expr:
+    return code.str.contains(r"^[A-Z]{2}[A-Z0-9]*Z$") & (code.str.len_chars() > 2)
+
+
+def parent_code(code: pl.Expr, level: pl.Expr) -> pl.Expr:
+    return (
+        pl.when(level == "NUTS3")
+        .then(code.str.slice(0, 4))
+        .when(level == "NUTS2")
+        .then(code.str.slice(0, 3))
+        .when(level.is_in(["NUTS1", "CITY"]))
+        .then(code.str.slice(0, 2))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+
+
+def geographies(codes: pl.Series, geo_names: pl.DataFrame, city_names: pl.DataFrame) -> pl.DataFrame:
+    """One row per code in ``codes`` and every ancestor of it, named from the GEO and CITIES code lists."""
+    frontier = pl.DataFrame({"geo_code": codes.unique()})
+    seen: list[pl.DataFrame] = []
+    known: set[str] = set()
+    while frontier.height:
+        rows = (
+            frontier.with_columns(geo_level(pl.col("geo_code")).alias("geo_level"))
+            .filter(pl.col("geo_level").is_not_null())
+            .with_columns(parent_code(pl.col("geo_code"), pl.col("geo_level")).alias("parent_code"))
+        )
+        seen.append(rows)
+        known |= set(rows["geo_code"])
+        parents = rows["parent_code"].drop_nulls().unique()
+        frontier = pl.DataFrame({"geo_code": [p for p in parents if p not in known]}, schema={"geo_code": pl.String})
+    out = (
+        pl.concat(seen)
+        if seen
+        else pl.DataFrame(schema={"geo_code": pl.String, "geo_level": pl.String, "parent_code": pl.String})
+    )
+    names = pl.concat(
+        [
+            city_names.select(pl.col("code").alias("geo_code"), pl.col("label").alias("name")),
+            geo_names.select(pl.col("code").alias("geo_code"), pl.col("label").alias("name")),
+        ]
+    ).unique("geo_code", keep="first", maintain_order=True)
+    return (
+        out.join(names, on="geo_code", how="left")
+        .select(
+            "geo_code", "geo_level", "name", pl.col("geo_code").str.slice(0, 2).alias("country_code"), "parent_code"
+        )
+        .sort("geo_code")
+    )

@@ -1,0 +1,85 @@
+"""The indicator catalogue (domain.md §3), described once: published as ``published.indicators``, used by the
+transforms for units and comparability, and rendered into the docs."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import polars as pl
+
+from warehouse.metadata import INDICATORS, conform
+
+
+@dataclass(frozen=True)
+class Indicator:
+    indicator_id: str
+    name: str
+    dimension: str
+    unit: str
+    direction: str
+    formula: str
+    breakdown: str | None
+    geo_levels: str
+    sources: str
+    ci_method: str | None
+    caveats: str
+    comparability: str
+
+
+RATE_UNIT = "per 100000 inhabitants"
+
+SEC_RECORDED_RATE = Indicator(
+    indicator_id="SEC_RECORDED_RATE",
+    name="Police-recorded offences per 100,000 inhabitants",
+    dimension="A1-D5 Urban security",
+    unit=RATE_UNIT,
+    direction="-",
+    formula="offences recorded by the police (unit NR) / population on 1 January of the same territory and year "
+    "x 100000; 95 % exact Poisson (Garwood) limits on the count, scaled like the rate",
+    breakdown="ICCS offence category code (labels in the ICCS code list, iccs.dic)",
+    geo_levels="NUTS0,NUTS1,NUTS2,NUTS3",
+    sources="crim_off_cat, crim_gen_reg, demo_pjan, demo_r_pjanaggr3, tps00001",
+    ci_method="poisson_exact",
+    caveats="Recorded crime reflects national legal definitions, counting rules, recording practice and the "
+    "public's willingness to report, not only crime. Eurostat publishes no EU aggregate. Compare trends "
+    "within a country; compare levels across countries only for intentional homicide. Series from the "
+    "national table (crim_off_cat) and the regional table (crim_gen_reg) are separate variants. Limits "
+    "cover random variation only, not recording error. A higher sexual-violence rate may reflect more "
+    "reporting, not more offences.",
+    comparability="within_country (per row: cross_country for intentional homicide, within_country for "
+    "property crime, trend_within_country for other offences)",
+)
+
+SEC_HOM_COUNT_CITY = Indicator(
+    indicator_id="SEC_HOM_COUNT_CITY",
+    name="Intentional homicide offences recorded in the largest cities",
+    dimension="A1-D5 Urban security",
+    unit="offences",
+    direction="-",
+    formula="offences of intentional homicide (ICCS0101) recorded by the police in the city (crim_hom_ocit, "
+    "unit NR); 95 % exact Poisson (Garwood) limits on the count",
+    breakdown=None,
+    geo_levels="CITY",
+    sources="crim_hom_ocit",
+    ci_method="poisson_exact",
+    caveats="A count, not a rate: the city population (urb_cpop1) is not in the bundled data, and Eurostat's own "
+    "rate is not copied. Small counts vary a lot from year to year; read the limits. The city is the "
+    "Urban Audit 'C' territory, which for some cities is the greater city.",
+    comparability="cross_country",
+)
+
+CATALOGUE: tuple[Indicator, ...] = (SEC_RECORDED_RATE, SEC_HOM_COUNT_CITY)
+CATALOGUE_BY_ID = {i.indicator_id: i for i in CATALOGUE}
+
+
+def catalogue_frame() -> pl.DataFrame:
+    return conform(INDICATORS, pl.DataFrame([asdict(i) for i in CATALOGUE], schema=INDICATORS.polars_schema))
+
+
+def catalogue_markdown() -> str:
+    rows = ["| id | name | dimension | unit | dir | comparability |", "|---|---|---|---|---|---|"]
+    rows += [
+        f"| `{i.indicator_id}` | {i.name} | {i.dimension} | {i.unit} | {i.direction} | {i.comparability} |"
+        for i in CATALOGUE
+    ]
+    return "\n".join(rows)

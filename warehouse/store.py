@@ -1,0 +1,51 @@
+"""Writing and reading the warehouse's working layers (``raw``, ``staging``, ``meta``) as Polars frames.
+
+Each write replaces one table inside a transaction: a failure leaves the previous table as it was.
+(The stock dagster-duckdb IO manager deletes then inserts in autocommit mode and cannot load on
+DuckDB 2.0; ecosystem.md §0.2 and §0.6.)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from warehouse.db import connect, table_exists
+from warehouse.metadata import quote_ident, quote_literal
+
+WORKING_SCHEMAS = ("raw", "staging", "meta")
+
+
+def _target(schema: str, name: str) -> str:
+    if schema not in WORKING_SCHEMAS:
+        raise ValueError(
+            f"schema {schema!r} is not a working schema {WORKING_SCHEMAS}; publish through warehouse.publish"
+        )
+    return f"{quote_ident(schema)}.{quote_ident(name)}"
+
+
+def write_table(db: Path, schema: str, name: str, frame: pl.DataFrame, description: str | None = None) -> None:
+    target = _target(schema, name)
+    with connect(db) as con:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
+        con.execute("BEGIN")
+        try:
+            con.register("_incoming", frame.to_arrow())
+            con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM _incoming")
+            if description:
+                con.execute(f"COMMENT ON TABLE {target} IS {quote_literal(description)}")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.unregister("_incoming")
+
+
+def read_table(db: Path, schema: str, name: str) -> pl.DataFrame:
+    target = _target(schema, name)
+    with connect(db) as con:
+        if not table_exists(con, schema, name):
+            raise LookupError(f"{schema}.{name} does not exist in {db}: materialise its asset first")
+        return con.sql(f"SELECT * FROM {target}").pl()
