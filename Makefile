@@ -1,0 +1,40 @@
+# The two commands: `make run` and `make test`. Both create the environment when it is missing.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+# The environment is rebuilt when the lock file changes.
+STAMP := $(VENV)/.installed
+
+.PHONY: run test dev lint format bench lock clean
+
+$(STAMP): requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@touch $(STAMP)
+
+## Materialise every asset on the bundled (or $$URBAN_SAFETY_DATA_DIR) data into the warehouse.
+run: $(STAMP)
+	$(PY) -m pipelines.run $(ARGS)
+
+## Run the test suite.
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## Open the Dagster UI on http://127.0.0.1:3000 with everything loaded (instance config: ./dagster.yaml).
+dev: $(STAMP)
+	DAGSTER_HOME=$(CURDIR) $(VENV)/bin/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
+
+## Regenerate requirements.lock from the pins in pyproject.toml (needs the package index).
+lock:
+	rm -rf /tmp/urban-safety-lock && $(PYTHON) -m venv /tmp/urban-safety-lock
+	/tmp/urban-safety-lock/bin/pip install --quiet ".[dev]" && /tmp/urban-safety-lock/bin/pip freeze --exclude urban-safety > requirements.lock.new
+	(echo "# Exact versions that resolve together on Python 3.11 (pip freeze of a clean venv; see ecosystem.md §0-1)."; echo "# Regenerate with: make lock"; cat requirements.lock.new) > requirements.lock && rm requirements.lock.new
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,104 @@
+"""``make run``: materialise every asset on the configured data into the warehouse and print a summary.
+
+When the raw files and the code are unchanged since the last publication (same fingerprint), nothing is
+recomputed and the published tables are left as they are; ``--force`` recomputes anyway.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from pipelines.fingerprint import fingerprint
+from sources.config import data_dir, db_path
+from warehouse.db import connect
+from warehouse.metadata import PUBLISHED_TABLES
+from warehouse.publish import last_fingerprint
+
+
+def summary(db: Path) -> str:
+    with connect(db, read_only=True) as con:
+        lines = [f"warehouse: {db}"]
+        for t in PUBLISHED_TABLES:
+            n = con.execute(f"SELECT count(*) FROM {t.schema}.{t.name}").fetchall()[0][0]
+            lines.append(f"  {t.qualified_name:<34} {n:>9,} rows")
+        by_indicator = con.execute(
+            "SELECT indicator_id, count(*), count(DISTINCT geo_code), min(period), max(period) "
+            "FROM published.indicator_values GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        lines.append("  indicators:")
+        lines += [
+            f"    {i:<22} {n:>9,} values  {g:>5,} territories  {lo}-{hi}" for i, n, g, lo, hi in by_indicator
+        ]
+        working = con.execute(
+            "SELECT schema_name, count(*), sum(estimated_size) FROM duckdb_tables() "
+            "WHERE schema_name IN ('raw', 'staging') GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        lines += [f"  {s}: {n} tables, ~{rows:,} rows" for s, n, rows in working]
+    return "\n".join(lines)
+
+
+def first_failure(result) -> str:  # noqa: ANN001 (dagster's ExecuteInProcessResult)
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.step_failure_data.error
+            while error is not None and error.cause is not None and "SourceFormatError" not in error.cls_name:
+                error = error.cause
+            message = error.message.strip() if error is not None else event.message
+            return f"step {event.step_key} failed: {message}"
+    for ev in result.get_asset_check_evaluations():
+        if not ev.passed:
+            return f"check {ev.check_name} on {ev.asset_key.to_user_string()} failed: {ev.metadata}"
+    return "run failed (see the Dagster event log)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--force", action="store_true", help="recompute even if nothing changed")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    db, data = db_path(), data_dir()
+    print(f"data: {data}")
+    current = fingerprint(data)
+    if not args.force and last_fingerprint(db) == current:
+        print("nothing changed since the last publication (same raw files and code): published tables kept")
+        print(summary(db))
+        print(f"wall time: {time.perf_counter() - started:.1f} s")
+        return 0
+
+    import dagster as dg  # imported only when there is work to do: it costs ~1 s
+
+    from pipelines.definitions import defs
+
+    job = defs.resolve_job_def("urban_safety_all")
+    with dg.DagsterInstance.ephemeral() as instance:
+        # Dagster's DEBUG event stream is for the UI; the terminal gets warnings and the summary below.
+        quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+        print("materialising every asset (raw -> staging -> checks -> published) ...", flush=True)
+        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
+    if not result.success:
+        print(f"FAILED: {first_failure(result)}", file=sys.stderr)
+        print("published tables were not changed", file=sys.stderr)
+        return 1
+    dropped = next(
+        (
+            m.metadata
+            for m in result.asset_materializations_for_node("staging__indicator_values")
+            if "dropped_total" in m.metadata
+        ),
+        {},
+    )
+    print(summary(db))
+    if dropped:
+        print(f"  observations without a published value: {dropped['dropped_total'].value:,} (by reason:")
+        for reason, rows in dropped["dropped_by_reason"].value.items():
+            print(f"    {reason}: {rows:,}")
+        print("  )")
+    print(f"wall time: {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

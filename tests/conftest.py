@@ -1,0 +1,40 @@
+"""Shared fixtures. Tests use the real bundled files (or $URBAN_SAFETY_DATA_DIR, same layout)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from sources.config import data_dir
+from sources.eurostat import read_eurostat
+from sources.registry import EUROSTAT_CRIME, EUROSTAT_POPULATION
+from transforms.observations import tidy_observations
+from transforms.population import population_denominators
+
+
+@pytest.fixture(scope="session")
+def raw_dir() -> Path:
+    """The raw-data folder the tests read: the bundled one unless URBAN_SAFETY_DATA_DIR says otherwise."""
+    return data_dir()
+
+
+@pytest.fixture(scope="session")
+def observations(raw_dir: Path) -> pl.DataFrame:
+    """Tidy observations of every Eurostat crime and population file, read with the real readers."""
+    frames = []
+    for source in EUROSTAT_CRIME + EUROSTAT_POPULATION:
+        table = read_eurostat(source.path(raw_dir), source.name)
+        raw = table.cells.with_columns(
+            pl.lit(table.source_file).alias("source_file"),
+            pl.lit(table.sha256).alias("sha256"),
+            pl.lit(table.source_version).alias("source_version"),
+        )
+        frames.append(tidy_observations(source.name, raw))
+    return pl.concat(frames)
+
+
+@pytest.fixture(scope="session")
+def population(observations: pl.DataFrame) -> pl.DataFrame:
+    return population_denominators(observations)
