@@ -16,7 +16,7 @@ ALL_CHECKS = [*STAGING_CHECKS, *PUBLISHED_CHECKS]
 
 all_assets_job = dg.define_asset_job(
     "urban_safety_all",
-    selection=dg.AssetSelection.all(include_sources=False),
+    selection=dg.AssetSelection.all(),
     description="Read every source, compute every indicator, check, and publish.",
 )
 

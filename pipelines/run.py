@@ -29,9 +29,7 @@ def summary(db: Path) -> str:
             "FROM published.indicator_values GROUP BY 1 ORDER BY 1"
         ).fetchall()
         lines.append("  indicators:")
-        lines += [
-            f"    {i:<22} {n:>9,} values  {g:>5,} territories  {lo}-{hi}" for i, n, g, lo, hi in by_indicator
-        ]
+        lines += [f"    {i:<22} {n:>9,} values  {g:>5,} territories  {lo}-{hi}" for i, n, g, lo, hi in by_indicator]
         working = con.execute(
             "SELECT schema_name, count(*), sum(estimated_size) FROM duckdb_tables() "
             "WHERE schema_name IN ('raw', 'staging') GROUP BY 1 ORDER BY 1"
@@ -70,9 +68,11 @@ def main(argv: list[str] | None = None) -> int:
 
     import dagster as dg  # imported only when there is work to do: it costs ~1 s
 
-    from pipelines.definitions import defs
+    from pipelines.definitions import build_definitions
+    from pipelines.resources import default_resources
 
-    job = defs.resolve_job_def("urban_safety_all")
+    # Resources from the environment as it is now (not as it was when the module was first imported).
+    job = build_definitions(default_resources()).resolve_job_def("urban_safety_all")
     with dg.DagsterInstance.ephemeral() as instance:
         # Dagster's DEBUG event stream is for the UI; the terminal gets warnings and the summary below.
         quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}

@@ -38,3 +38,9 @@ def observations(raw_dir: Path) -> pl.DataFrame:
 @pytest.fixture(scope="session")
 def population(observations: pl.DataFrame) -> pl.DataFrame:
     return population_denominators(observations)
+
+
+@pytest.fixture(autouse=True)
+def _never_touch_the_real_warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test that forgets to pass its own DB writes to a temp file, never to warehouse/urban_safety.duckdb."""
+    monkeypatch.setenv("URBAN_SAFETY_DB", str(tmp_path / "default.duckdb"))

@@ -1,0 +1,86 @@
+"""The code location loads, and published names never change by accident (the asset-key snapshot)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.definitions import defs
+
+# Asset keys are table names analysts and dashboards use. Renaming one is a breaking change: update this
+# snapshot on purpose, with the README and a note to users.
+ASSET_KEYS = {
+    "raw/city_codes",
+    "raw/crim_gen_reg",
+    "raw/crim_hom_ocit",
+    "raw/crim_off_cat",
+    "raw/demo_pjan",
+    "raw/demo_r_pjanaggr3",
+    "raw/geo_codes",
+    "raw/iccs_labels",
+    "raw/tps00001",
+    "staging/geographies",
+    "staging/indicator_values",
+    "staging/observations",
+    "staging/population",
+    "published/geographies",
+    "published/indicator_values",
+    "published/indicators",
+}
+BLOCKING_CHECKS = {
+    "staging/indicator_values": {
+        "contract_indicator_values",
+        "ci_brackets_value_indicator_values",
+        "rate_arithmetic_indicator_values",
+        "values_in_range_indicator_values",
+    },
+    "staging/geographies": {"contract_geographies"},
+}
+
+
+def test_definitions_load() -> None:
+    dg.Definitions.validate_loadable(defs)
+
+
+def test_asset_keys_snapshot() -> None:
+    keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert keys == ASSET_KEYS
+
+
+def test_every_asset_is_described_grouped_and_kinded() -> None:
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.description and len(node.description) > 30, key
+        assert node.group_name in {
+            "raw_eurostat_crime",
+            "raw_eurostat_population",
+            "raw_codelists",
+            "staging",
+            "published",
+        }, key
+        assert node.kinds, key
+        assert node.group_name.startswith(key.path[0]), f"{key} sits in group {node.group_name}"
+
+
+def test_published_tables_declare_their_column_schema_and_publish_tag() -> None:
+    graph = defs.resolve_asset_graph()
+    for name in ("indicator_values", "indicators", "geographies"):
+        node = graph.get(dg.AssetKey(["published", name]))
+        assert node.metadata["dagster/column_schema"].columns
+        assert node.tags.get("publish") == "dashboard"
+
+
+def test_candidate_checks_are_blocking() -> None:
+    found: dict[str, set[str]] = {}
+    for checks_def in defs.asset_checks or []:
+        for spec in checks_def.check_specs:
+            if spec.blocking:
+                found.setdefault(spec.asset_key.to_user_string(), set()).add(spec.name)
+    assert found == BLOCKING_CHECKS
+
+
+def test_job_and_monthly_schedule() -> None:
+    job = defs.resolve_job_def("urban_safety_all")
+    schedule = defs.resolve_schedule_def("monthly_refresh")
+    assert schedule.cron_schedule == "0 6 2 * *"
+    assert schedule.job_name == job.name

@@ -1,0 +1,83 @@
+"""The contract is declared once; docs, DDL and the catalogue derive from it."""
+
+from __future__ import annotations
+
+import pytest
+
+from sources.config import PROJECT_ROOT
+from warehouse.catalogue import CATALOGUE, catalogue_frame
+from warehouse.metadata import INDICATOR_VALUES, PUBLISHED_TABLES, contract_markdown, quote_ident
+
+# The published contract dashboards rely on. Changing it is a breaking change: update this list, the
+# README and the changelog together, on purpose.
+CONTRACT_COLUMNS = {
+    "published.indicator_values": [
+        "indicator_id",
+        "breakdown",
+        "geo_code",
+        "geo_level",
+        "period",
+        "value",
+        "unit",
+        "ci_low",
+        "ci_high",
+        "ci_method",
+        "numerator",
+        "denominator",
+        "obs_status",
+        "conf_status",
+        "series_variant",
+        "comparability",
+        "source_dataset",
+        "source_version",
+    ],
+    "published.indicators": [
+        "indicator_id",
+        "name",
+        "dimension",
+        "unit",
+        "direction",
+        "formula",
+        "breakdown",
+        "geo_levels",
+        "sources",
+        "ci_method",
+        "caveats",
+        "comparability",
+    ],
+    "published.geographies": ["geo_code", "geo_level", "name", "country_code", "parent_code"],
+}
+
+
+def test_published_contract_is_stable() -> None:
+    assert {t.qualified_name: t.column_names for t in PUBLISHED_TABLES} == CONTRACT_COLUMNS
+    assert INDICATOR_VALUES.key == ("indicator_id", "breakdown", "geo_code", "period", "series_variant")
+
+
+def test_every_table_and_column_is_described() -> None:
+    for table in PUBLISHED_TABLES:
+        assert len(table.description) > 40
+        for column in table.columns:
+            assert len(column.description) > 10, f"{table.qualified_name}.{column.name}"
+
+
+def test_readme_carries_the_generated_contract() -> None:
+    """README's contract section is generated (python -m warehouse.docs); it must match the declarations."""
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert contract_markdown() in readme, "README is stale: run `.venv/bin/python -m warehouse.docs`"
+
+
+def test_catalogue_rows_are_complete() -> None:
+    frame = catalogue_frame()
+    assert frame["indicator_id"].to_list() == [i.indicator_id for i in CATALOGUE]
+    assert frame["indicator_id"].is_unique().all()
+    for row in frame.iter_rows(named=True):
+        for field in ("name", "dimension", "unit", "direction", "formula", "sources", "caveats", "comparability"):
+            assert row[field], f"{row['indicator_id']}.{field} is empty"
+        assert row["direction"] in {"+", "-", "ctx"}
+
+
+@pytest.mark.parametrize("name", ["x; DROP TABLE y", "a b", 't"', ""])
+def test_identifiers_are_refused_unless_plain(name: str) -> None:
+    with pytest.raises(ValueError, match="refusing identifier"):
+        quote_ident(name)
