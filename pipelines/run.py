@@ -10,12 +10,16 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipelines.fingerprint import fingerprint
 from sources.config import data_dir, db_path
 from warehouse.db import connect
 from warehouse.metadata import PUBLISHED_TABLES
 from warehouse.publish import last_fingerprint
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 
 def summary(db: Path) -> str:
@@ -38,7 +42,7 @@ def summary(db: Path) -> str:
     return "\n".join(lines)
 
 
-def first_failure(result) -> str:  # noqa: ANN001 (dagster's ExecuteInProcessResult)
+def first_failure(result: dg.ExecuteInProcessResult) -> str:
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             error = event.step_failure_data.error

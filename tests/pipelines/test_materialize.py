@@ -60,7 +60,8 @@ def test_source_flags_reach_the_published_row(built: BuiltWarehouse) -> None:
         JOIN src ON src.geo = v.geo_code AND src.period = v.period AND src.iccs = v.breakdown
              AND src.dataset = split_part(v.source_dataset, ' / ', 1)
         WHERE len(src.flags) > 0
-          AND NOT list_bool_and(list_transform(string_split(src.flags, ''), lambda f: contains(coalesce(v.obs_status, ''), f)))
+          AND NOT list_bool_and(
+                list_transform(string_split(src.flags, ''), lambda f: contains(coalesce(v.obs_status, ''), f)))
         """,
     )[0][0]
     flagged = _sql(built.db, "SELECT count(*) FROM published.indicator_values WHERE obs_status IS NOT NULL")[0][0]
