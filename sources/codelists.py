@@ -62,9 +62,14 @@ def read_dic(path: Path | str) -> pl.DataFrame:
     """A bulk-download dictionary: ``CODE<TAB>label`` per line, no header, LF or CRLF."""
     path = Path(path)
     rows: list[tuple[str, str, int]] = []
+    seen: dict[str, int] = {}
     for lineno, line in enumerate(_lines(path), start=1):
         code, sep, label = line.partition("\t")
-        if not sep or not code.strip():
+        code = code.strip()
+        if not sep or not code:
             raise SourceFormatError(path, "expected 'CODE<TAB>label'", lineno)
-        rows.append((code.strip(), label.strip(), lineno))
+        if code in seen:  # a repeated code would multiply rows in every join on the labels
+            raise SourceFormatError(path, f"code {code!r} repeats line {seen[code]}", lineno, "1")
+        seen[code] = lineno
+        rows.append((code, label.strip(), lineno))
     return pl.DataFrame(rows, schema={"code": pl.String, "label": pl.String, "source_line": pl.Int32}, orient="row")

@@ -34,8 +34,9 @@ CONF_STATUS_CODES = frozenset("CNPc")
 # ``@`` appears as a marker before a status letter in some releases (``: @N`` in demo_r_pjanaggr3).
 _FLAG_MARKERS = frozenset("@")
 
-_CELL = re.compile(r"^(?::|(-?\d+(?:\.\d+)?))\s*([A-Za-z@]*)$")
-_PERIOD = re.compile(r"^\d{4}(?:-?(?:M?\d{2}|Q[1-4]|S[12]))?$")
+# ASCII digits only: Polars' \d also matches other scripts' digits, which cannot be cast to a number.
+_CELL = re.compile(r"^(?::|(-?[0-9]+(?:\.[0-9]+)?))[ \t]*([A-Za-z@]*)$")
+_PERIOD = re.compile(r"^[0-9]{4}(?:-?(?:M?[0-9]{2}|Q[1-4]|S[12]))?$")
 _DIM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 TIME_LABELS = ("TIME_PERIOD", "time")
 GEO_DIMENSIONS = ("geo", "cities")
@@ -73,7 +74,8 @@ def _decode(path: Path, data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        column = len(data[line_start : exc.start].decode("utf-8", errors="replace")) + 1  # characters, not bytes
         raise SourceFormatError(
             path, f"not valid UTF-8 (byte {data[exc.start]:#04x})", line, f"char {column}"
         ) from None
@@ -84,8 +86,12 @@ def _check_flags(path: Path, flags: pl.Series, lines: pl.Series, columns: pl.Ser
     allowed = "".join(sorted(OBS_STATUS_CODES | CONF_STATUS_CODES | _FLAG_MARKERS))
     bad = flags.str.replace_all(f"[{re.escape(allowed)}]", "").str.len_chars() > 0
     if bad.any():
-        i = int(bad.arg_true()[0])
-        raise SourceFormatError(path, f"unknown flag {flags[i]!r} (known: {allowed})", int(lines[i]), str(columns[i]))
+        # Report the first offending cell in file order (lowest line), as an editor would find it.
+        candidates = pl.DataFrame({"flag": flags, "line": lines, "column": columns, "pos": range(len(flags))})
+        first = candidates.filter(bad).sort("line", "pos").row(0, named=True)
+        raise SourceFormatError(
+            path, f"unknown flag {first['flag']!r} (known: {allowed})", first["line"], first["column"]
+        )
 
 
 def split_flags(flags: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -152,10 +158,10 @@ def read_eurostat_tsv(path: Path | str, dataset: str | None = None) -> EurostatT
         cells.append(fields[1:])
         line_numbers.append(lineno)
 
-    columns: dict[str, list] = {d: list(col) for d, col in zip(dims, zip(*keys, strict=True), strict=True)}
     if not keys:
-        columns = {d: [] for d in dims}
-    for p, col in zip(periods, zip(*cells, strict=True) if cells else [[] for _ in periods], strict=True):
+        raise SourceFormatError(path, "header but no data lines", 1)
+    columns: dict[str, list] = {d: list(col) for d, col in zip(dims, zip(*keys, strict=True), strict=True)}
+    for p, col in zip(periods, zip(*cells, strict=True), strict=True):
         columns[p] = list(col)
     columns["source_line"] = line_numbers
     wide = pl.DataFrame(columns, schema={**{c: pl.String for c in dims + periods}, "source_line": pl.Int32})
@@ -237,6 +243,10 @@ def read_jsonstat(path: Path | str, dataset: str | None = None) -> EurostatTable
             for code, pos in index.items():
                 if not isinstance(pos, int) or not 0 <= pos < len(index):
                     raise SourceFormatError(path, f"bad index {pos!r} for {code!r}", 1, f"dimension.{d}")
+                if ordered[pos]:
+                    raise SourceFormatError(
+                        path, f"index {pos} given to both {ordered[pos]!r} and {code!r}", 1, f"dimension.{d}"
+                    )
                 ordered[pos] = str(code)
         elif index is None and isinstance(category.get("label"), dict) and len(category["label"]) == 1:
             ordered = [str(next(iter(category["label"])))]  # single category may omit index
