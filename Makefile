@@ -24,6 +24,10 @@ test: $(STAMP)
 dev: $(STAMP)
 	DAGSTER_HOME=$(CURDIR) $(VENV)/bin/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
 
+## Time `make run` (full and no-change) on a temporary warehouse; writes bench/results.md.
+bench: $(STAMP)
+	$(PY) bench/run_bench.py
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 

@@ -137,7 +137,8 @@ def city_homicide_counts(observations: pl.DataFrame) -> tuple[pl.DataFrame, pl.D
         .then(pl.lit("confidential"))
         .when(pl.col("value") < 0)
         .then(pl.lit("negative_count"))
-        .when(geo_level(pl.col("geo")) != "CITY")
+        # ne_missing: a code without any level (UKC-L, EU27_2020) must count as "not a city", not slip through.
+        .when(geo_level(pl.col("geo")).ne_missing("CITY"))
         .then(pl.lit("not_a_city"))
         .otherwise(pl.lit(None, dtype=pl.String))
         .alias("drop_reason")

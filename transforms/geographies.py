@@ -10,13 +10,16 @@ GEO_LEVELS = ("NUTS0", "NUTS1", "NUTS2", "NUTS3", "CITY")
 def geo_level(code: pl.Expr) -> pl.Expr:
     """NUTS level from the code's length; Urban Audit cities (``CCnnnC``, ``CCnnnC1``) are CITY.
 
-    Extra-regio codes (``…Z``) and special aggregates such as ``UKC-L`` get no level: they are not
+    Extra-regio codes (``…Z``), EU/euro-area aggregates and special codes such as ``UKC-L`` get no level: they are not
     territories a population or a parent can be attached to.
     """
     return (
         pl.when(code.str.contains(r"^[A-Z]{2}\d{3}C\d?$"))
         .then(pl.lit("CITY"))
         .when(code.str.contains(r"Z+$") & (code.str.len_chars() > 2))
+        .then(pl.lit(None))
+        # EU and euro-area aggregates (EU28, EA19, EU27_2020) look like NUTS codes but are not territories.
+        .when(code.str.contains(r"^E[AU]"))
         .then(pl.lit(None))
         .when(code.str.contains(r"^[A-Z]{2}$"))
         .then(pl.lit("NUTS0"))
