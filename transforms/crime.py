@@ -38,6 +38,18 @@ def comparability(iccs: pl.Expr) -> pl.Expr:
     )
 
 
+def _unusable_count():  # -> polars ChainedThen, extended by each caller with its own reasons
+    """Why a source count cannot be used at all: missing (':'), confidential, or negative."""
+    return (
+        pl.when(pl.col("value").is_null())
+        .then(pl.lit("missing_in_source"))
+        .when(pl.col("conf_status").is_not_null())
+        .then(pl.lit("confidential"))
+        .when(pl.col("value") < 0)
+        .then(pl.lit("negative_count"))
+    )
+
+
 def _count_drops(frame: pl.DataFrame, indicator_id: str) -> pl.DataFrame:
     return (
         frame.filter(pl.col("drop_reason").is_not_null())
@@ -76,12 +88,7 @@ def recorded_offence_rates(observations: pl.DataFrame, population: pl.DataFrame)
         pl.col("source_version").alias("pop_version"),
     )
     joined = counts.join(pop, on=["geo", "period"], how="left").with_columns(
-        pl.when(pl.col("value").is_null())
-        .then(pl.lit("missing_in_source"))
-        .when(pl.col("conf_status").is_not_null())
-        .then(pl.lit("confidential"))
-        .when(pl.col("value") < 0)
-        .then(pl.lit("negative_count"))
+        _unusable_count()
         .when(is_extra_regio(pl.col("geo")))
         .then(pl.lit("extra_regio"))
         .when(pl.col("geo_level").is_null())
@@ -131,12 +138,7 @@ def recorded_offence_rates(observations: pl.DataFrame, population: pl.DataFrame)
 def city_homicide_counts(observations: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """SEC_HOM_COUNT_CITY: homicide offences per city and year with exact Poisson limits on the count."""
     counts = observations.filter((pl.col("dataset") == CITY_HOMICIDE_DATASET) & (pl.col("unit") == "NR")).with_columns(
-        pl.when(pl.col("value").is_null())
-        .then(pl.lit("missing_in_source"))
-        .when(pl.col("conf_status").is_not_null())
-        .then(pl.lit("confidential"))
-        .when(pl.col("value") < 0)
-        .then(pl.lit("negative_count"))
+        _unusable_count()
         # ne_missing: a code without any level (UKC-L, EU27_2020) must count as "not a city", not slip through.
         .when(geo_level(pl.col("geo")).ne_missing("CITY"))
         .then(pl.lit("not_a_city"))

@@ -11,8 +11,9 @@ import pytest
 from expectations.indicator_values import all_problems
 from sources.eurostat import read_eurostat
 from sources.registry import EUROSTAT_CRIME
+from tests.transforms.rows import observation, observations_frame
 from transforms.crime import city_homicide_counts, recorded_offence_rates
-from transforms.observations import OBSERVATION_SCHEMA, dimension
+from transforms.observations import dimension
 from transforms.population import POPULATION_SCHEMA
 from transforms.stats import poisson_exact_ci
 from warehouse.catalogue import RATE_UNIT
@@ -29,25 +30,13 @@ def count(
     conf_status: str | None = None,
     unit: str = "NR",
 ) -> dict:
-    return {
-        "dataset": dataset,
-        "dimensions": "" if iccs is None else f"iccs={iccs}",
-        "unit": unit,
-        "geo": geo,
-        "period": period,
-        "value": value,
-        "obs_status": obs_status,
-        "conf_status": conf_status,
-        "flags": (obs_status or "") + (conf_status or ""),
-        "source_file": f"estat_{dataset}.tsv",
-        "source_line": 2,
-        "source_index": None,
-        "source_version": f"{dataset}-v",
-    }
+    dimensions = "" if iccs is None else f"iccs={iccs}"
+    return observation(
+        dataset, geo, period, value, dimensions=dimensions, unit=unit, obs_status=obs_status, conf_status=conf_status
+    )
 
 
-def observations_of(rows: list[dict]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=OBSERVATION_SCHEMA, orient="row")
+observations_of = observations_frame
 
 
 def population_of(rows: list[tuple]) -> pl.DataFrame:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from transforms.observations import OBSERVATION_SCHEMA
+from tests.transforms.rows import observation, observations_frame
 from transforms.population import POPULATION_SCHEMA, POPULATION_SOURCES, population_denominators
 
 TOTAL = {"demo_pjan": "age=TOTAL|sex=T", "demo_r_pjanaggr3": "age=TOTAL|sex=T", "tps00001": "indic_de=JAN"}
@@ -23,25 +23,19 @@ def pop_obs(
     dimensions: str | None = None,
     unit: str | None = "default",
 ) -> dict:
-    return {
-        "dataset": dataset,
-        "dimensions": TOTAL[dataset] if dimensions is None else dimensions,
-        "unit": UNIT[dataset] if unit == "default" else unit,
-        "geo": geo,
-        "period": period,
-        "value": value,
-        "obs_status": obs_status,
-        "conf_status": conf_status,
-        "flags": (obs_status or "") + (conf_status or ""),
-        "source_file": f"{dataset}.file",
-        "source_line": 1,
-        "source_index": None,
-        "source_version": f"{dataset}-v1",
-    }
+    return observation(
+        dataset,
+        geo,
+        period,
+        value,
+        dimensions=TOTAL[dataset] if dimensions is None else dimensions,
+        unit=UNIT[dataset] if unit == "default" else unit,
+        obs_status=obs_status,
+        conf_status=conf_status,
+    )
 
 
-def frame(rows: list[dict]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=OBSERVATION_SCHEMA, orient="row")
+frame = observations_frame
 
 
 def pick(result: pl.DataFrame, geo: str, period: str) -> dict | None:
@@ -80,7 +74,7 @@ def test_country_precedence_follows_the_declared_order() -> None:
         obs = frame([pop_obs(d, "DE", "2020", values[d], obs_status=flags[d]) for d in reversed(remaining)])
         out = population_denominators(obs)
         best = remaining[0]
-        assert out.rows() == [("DE", "2020", values[best], flags[best], None, best, f"{best}-v1")]
+        assert out.rows() == [("DE", "2020", values[best], flags[best], None, best, f"{best}-v")]
         remaining.pop(0)
 
 
@@ -149,7 +143,7 @@ def test_only_the_total_breakdown_and_unit_nr_are_used() -> None:
         ]
     )
     out = population_denominators(obs)
-    assert out.rows() == [("AT", "2020", 9.0, None, None, "demo_r_pjanaggr3", "demo_r_pjanaggr3-v1")]
+    assert out.rows() == [("AT", "2020", 9.0, None, None, "demo_r_pjanaggr3", "demo_r_pjanaggr3-v")]
 
 
 def test_each_year_is_chosen_independently() -> None:
