@@ -131,6 +131,7 @@ def recorded_offence_rates(observations: pl.DataFrame, population: pl.DataFrame)
             + "@"
             + pl.col("pop_version")
         ).alias("source_version"),
+        pl.lit(None, dtype=pl.String).alias("note"),
     )
     return conform(INDICATOR_VALUES, values), dropped
 
@@ -166,6 +167,7 @@ def city_homicide_counts(observations: pl.DataFrame) -> tuple[pl.DataFrame, pl.D
         pl.lit(SEC_HOM_COUNT_CITY.comparability).alias("comparability"),
         pl.col("dataset").alias("source_dataset"),
         (pl.col("dataset") + "@" + pl.col("source_version")).alias("source_version"),
+        pl.lit(None, dtype=pl.String).alias("note"),
     )
     return conform(INDICATOR_VALUES, values), dropped
 

@@ -91,8 +91,20 @@ INDICATOR_VALUE_COLUMNS = (
     _c(
         "geo_code", "VARCHAR", "Eurostat territory code: country (EL = Greece), NUTS region or Urban Audit city.", False
     ),
-    _c("geo_level", "VARCHAR", "NUTS0, NUTS1, NUTS2, NUTS3 or CITY (published.geographies).", False),
-    _c("period", "VARCHAR", "Reference period: YYYY for a year, YYYY-MM for a month.", False),
+    _c(
+        "geo_level",
+        "VARCHAR",
+        "NUTS0, NUTS1, NUTS2, NUTS3, CITY, or MULTI_COUNTRY for groupings of several countries such as "
+        "cross-border cooperation programmes (published.geographies).",
+        False,
+    ),
+    _c(
+        "period",
+        "VARCHAR",
+        "Reference period: YYYY for a year, YYYY-MM for a month, YYYY/YYYY for a multi-year period such as a "
+        "funding programming period (2014/2020).",
+        False,
+    ),
     _c("value", "DOUBLE", "The indicator value, in `unit`. Never NULL: rows without a value are not published.", False),
     _c("unit", "VARCHAR", "Unit of `value`, e.g. 'per 100000 inhabitants' or 'offences'.", False),
     _c("ci_low", "DOUBLE", "Lower 95 % confidence limit of `value` (random variation only; see ci_method)."),
@@ -100,15 +112,23 @@ INDICATOR_VALUE_COLUMNS = (
     _c(
         "ci_method",
         "VARCHAR",
-        "How the limits were computed: poisson_exact (Garwood, scipy chi2) on the numerator count; NULL when "
-        "the value has no sampling model.",
+        "How the limits were computed: poisson_exact (Garwood, scipy chi2, on the numerator count); "
+        "wilson_approx_n (Wilson score interval, statsmodels, on the survey's documented sample size, which is "
+        "approximate: see `note`); NULL when the value has no sampling model (administrative amounts, "
+        "registers, mean ratings without a published dispersion).",
     ),
     _c(
         "numerator",
         "DOUBLE",
-        "The count the value is computed from (e.g. recorded offences), as published by the source.",
+        "The count or amount the value is computed from (recorded offences, EUR planned, measures in a "
+        "register), as published by the source; NULL for survey shares, which are published without counts.",
     ),
-    _c("denominator", "DOUBLE", "Population on 1 January of the same territory and year for rates; NULL for counts."),
+    _c(
+        "denominator",
+        "DOUBLE",
+        "The base: population on 1 January of the same territory and year for rates, the sample size used for "
+        "the interval for survey shares, the register total for shares of a register; NULL for counts.",
+    ),
     _c(
         "obs_status",
         "VARCHAR",
@@ -133,7 +153,7 @@ INDICATOR_VALUE_COLUMNS = (
         "VARCHAR",
         "What comparisons the value supports: cross_country (levels comparable across countries), "
         "within_country (levels only within one country), trend_within_country (only trends within one "
-        "country).",
+        "country), not_comparable (self-reported registers and context figures: not for ranking).",
         False,
     ),
     _c(
@@ -148,6 +168,12 @@ INDICATOR_VALUE_COLUMNS = (
         "Version of each source as 'dataset@version' joined by ' / ': the "
         "JSON-stat 'updated' stamp, else the file's sha256 prefix.",
         False,
+    ),
+    _c(
+        "note",
+        "VARCHAR",
+        "What else a reader must know about this value: the sample size used and its source, empty "
+        "prevention-pyramid levels, 'EXAMPLE DATA' for the bundled example registers; NULL when nothing.",
     ),
 )
 
@@ -194,9 +220,13 @@ GEOGRAPHIES = Table(
     "Every territory that has published values, with its parents up to the country. One row per geo_code.",
     (
         _c("geo_code", "VARCHAR", "Eurostat territory code.", False),
-        _c("geo_level", "VARCHAR", "NUTS0, NUTS1, NUTS2, NUTS3 or CITY.", False),
+        _c("geo_level", "VARCHAR", "NUTS0, NUTS1, NUTS2, NUTS3, CITY or MULTI_COUNTRY.", False),
         _c("name", "VARCHAR", "English name from the Eurostat GEO or CITIES code list; NULL if unlisted."),
-        _c("country_code", "VARCHAR", "Two-letter Eurostat country code (EL = Greece, UK = United Kingdom).", False),
+        _c(
+            "country_code",
+            "VARCHAR",
+            "Two-letter Eurostat country code (EL = Greece, UK = United Kingdom); NULL for multi-country groupings.",
+        ),
         _c(
             "parent_code",
             "VARCHAR",

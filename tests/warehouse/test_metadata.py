@@ -30,6 +30,7 @@ CONTRACT_COLUMNS = {
         "comparability",
         "source_dataset",
         "source_version",
+        "note",
     ],
     "published.indicators": [
         "indicator_id",

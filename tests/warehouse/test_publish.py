@@ -33,6 +33,7 @@ def _values(value: float = 2.0) -> pl.DataFrame:
         "comparability": "cross_country",
         "source_dataset": "crim_off_cat / demo_pjan",
         "source_version": "crim_off_cat@x / demo_pjan@y",
+        "note": None,
     }
     return pl.DataFrame([row], schema=INDICATOR_VALUES.polars_schema)
 

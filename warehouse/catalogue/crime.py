@@ -1,30 +1,8 @@
-"""The indicator catalogue (domain.md §3), described once: published as ``published.indicators``, used by the
-transforms for units and comparability, and rendered into the docs."""
+"""Catalogue entries for recorded crime (Action 1, D5 urban security)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
-import polars as pl
-
-from warehouse.metadata import INDICATORS, conform
-
-
-@dataclass(frozen=True)
-class Indicator:
-    indicator_id: str
-    name: str
-    dimension: str
-    unit: str
-    direction: str
-    formula: str
-    breakdown: str | None
-    geo_levels: str
-    sources: str
-    ci_method: str | None
-    caveats: str
-    comparability: str
-
+from warehouse.catalogue.indicator import Indicator
 
 RATE_UNIT = "per 100000 inhabitants"
 
@@ -68,18 +46,4 @@ SEC_HOM_COUNT_CITY = Indicator(
     comparability="cross_country",
 )
 
-CATALOGUE: tuple[Indicator, ...] = (SEC_RECORDED_RATE, SEC_HOM_COUNT_CITY)
-CATALOGUE_BY_ID = {i.indicator_id: i for i in CATALOGUE}
-
-
-def catalogue_frame() -> pl.DataFrame:
-    return conform(INDICATORS, pl.DataFrame([asdict(i) for i in CATALOGUE], schema=INDICATORS.polars_schema))
-
-
-def catalogue_markdown() -> str:
-    rows = ["| id | name | dimension | unit | dir | comparability |", "|---|---|---|---|---|---|"]
-    rows += [
-        f"| `{i.indicator_id}` | {i.name} | {i.dimension} | {i.unit} | {i.direction} | {i.comparability} |"
-        for i in CATALOGUE
-    ]
-    return "\n".join(rows)
+CRIME_INDICATORS = (SEC_RECORDED_RATE, SEC_HOM_COUNT_CITY)
