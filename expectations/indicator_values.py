@@ -5,10 +5,12 @@ from __future__ import annotations
 import polars as pl
 
 from warehouse.catalogue import CATALOGUE_BY_ID, RATE_UNIT
+from warehouse.catalogue.funding import PER_INHABITANT_UNIT
 from warehouse.metadata import INDICATOR_VALUES
 from warehouse.publish import contract_problems
 
-RATE_SCALE = 100_000.0
+# What value = numerator / denominator is multiplied by, per unit.
+UNIT_SCALES = {RATE_UNIT: 100_000.0, PER_INHABITANT_UNIT: 1.0, "%": 100.0}
 _REL_TOL = 1e-9
 
 
@@ -41,21 +43,27 @@ def ci_brackets_value(frame: pl.DataFrame) -> list[str]:
 
 
 def rate_arithmetic(frame: pl.DataFrame) -> list[str]:
-    """Rates equal numerator / denominator x 100000; counts equal their numerator."""
-    rates = frame.filter(pl.col("unit") == RATE_UNIT)
-    expected = pl.col("numerator") / pl.col("denominator") * RATE_SCALE
-    bad = rates.filter(
-        pl.col("numerator").is_null()
-        | pl.col("denominator").is_null()
-        | (pl.col("denominator") <= 0)
-        | ((pl.col("value") - expected).abs() > expected.abs() * _REL_TOL)
+    """Ratios equal numerator / denominator x the unit's scale (per 100000, per inhabitant, %); counts and
+    amounts (no denominator) equal their numerator."""
+    out = []
+    ratios = frame.filter(pl.col("numerator").is_not_null() & pl.col("denominator").is_not_null())
+    unknown = sorted(set(ratios["unit"]) - set(UNIT_SCALES))
+    if unknown:
+        out.append(f"rows with numerator and denominator in units without a known scale: {unknown}")
+    scale = pl.col("unit").replace_strict(UNIT_SCALES, default=None, return_dtype=pl.Float64)
+    expected = pl.col("numerator") / pl.col("denominator") * scale
+    bad = ratios.filter(
+        scale.is_not_null()
+        & ((pl.col("denominator") <= 0) | ((pl.col("value") - expected).abs() > expected.abs() * _REL_TOL))
     )
-    out = (
-        [f"{bad.height} rate rows where value != numerator / denominator x 100000, e.g. {_examples(bad)}"]
-        if bad.height
-        else []
+    if bad.height:
+        out.append(f"{bad.height} rows where value != numerator / denominator x scale, e.g. {_examples(bad)}")
+    rates_without_base = frame.filter(
+        (pl.col("unit") == RATE_UNIT) & (pl.col("numerator").is_null() | pl.col("denominator").is_null())
     )
-    counts = frame.filter((pl.col("unit") != RATE_UNIT) & pl.col("numerator").is_not_null())
+    if rates_without_base.height:
+        out.append(f"{rates_without_base.height} rates per 100000 without numerator or denominator")
+    counts = frame.filter(pl.col("numerator").is_not_null() & pl.col("denominator").is_null())
     bad_counts = counts.filter(pl.col("value") != pl.col("numerator"))
     if bad_counts.height:
         out.append(f"{bad_counts.height} count rows where value != numerator, e.g. {_examples(bad_counts)}")

@@ -4,15 +4,32 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.defs.assessment.assets import ASSESSMENT_ASSETS
+from pipelines.defs.assessment.checks import ASSESSMENT_CHECKS
+from pipelines.defs.crime.assets import CRIME_ASSETS
+from pipelines.defs.funding.assets import FUNDING_ASSETS
+from pipelines.defs.indicators.assets import INDICATOR_ASSETS
+from pipelines.defs.indicators.checks import INDICATOR_CHECKS
+from pipelines.defs.ingest.assets import RAW_ASSETS
+from pipelines.defs.observations.assets import OBSERVATION_ASSETS
 from pipelines.defs.published.assets import PUBLISHED_ASSETS
 from pipelines.defs.published.checks import PUBLISHED_CHECKS
-from pipelines.defs.raw.assets import RAW_ASSETS
-from pipelines.defs.staging.assets import STAGING_ASSETS
-from pipelines.defs.staging.checks import STAGING_CHECKS
+from pipelines.defs.registers.assets import REGISTER_ASSETS, REGISTER_CHECKS
+from pipelines.defs.survey.assets import SURVEY_ASSETS
 from pipelines.resources import default_resources
 
-ALL_ASSETS = [*RAW_ASSETS, *STAGING_ASSETS, *PUBLISHED_ASSETS]
-ALL_CHECKS = [*STAGING_CHECKS, *PUBLISHED_CHECKS]
+ALL_ASSETS = [
+    *RAW_ASSETS,
+    *OBSERVATION_ASSETS,
+    *CRIME_ASSETS,
+    *SURVEY_ASSETS,
+    *FUNDING_ASSETS,
+    *REGISTER_ASSETS,
+    *INDICATOR_ASSETS,
+    *ASSESSMENT_ASSETS,
+    *PUBLISHED_ASSETS,
+]
+ALL_CHECKS = [*INDICATOR_CHECKS, *REGISTER_CHECKS, *ASSESSMENT_CHECKS, *PUBLISHED_CHECKS]
 
 all_assets_job = dg.define_asset_job(
     "urban_safety_all",

@@ -7,19 +7,25 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from sources.config import data_dir, db_path
+from sources.config import BUNDLED_REGISTERS_DIR, data_dir, db_path, registers_dir
 from warehouse import store
 
 
 class UrbanSafetyPaths(dg.ConfigurableResource):
-    """The raw-data folder and the warehouse file. Defaults follow URBAN_SAFETY_DATA_DIR / URBAN_SAFETY_DB."""
+    """The raw-data folder, the registers folder and the warehouse file (URBAN_SAFETY_DATA_DIR,
+    URBAN_SAFETY_REGISTERS_DIR, URBAN_SAFETY_DB)."""
 
     data_dir: str
     database: str
+    registers_dir: str = str(BUNDLED_REGISTERS_DIR)
 
     @property
     def data_path(self) -> Path:
         return Path(self.data_dir)
+
+    @property
+    def registers_path(self) -> Path:
+        return Path(self.registers_dir)
 
     @property
     def db_path(self) -> Path:
@@ -45,6 +51,6 @@ def default_resources() -> dict[str, object]:
     """Resources built from the environment at load time (tests pass their own temp paths)."""
     database = str(db_path())
     return {
-        "paths": UrbanSafetyPaths(data_dir=str(data_dir()), database=database),
+        "paths": UrbanSafetyPaths(data_dir=str(data_dir()), database=database, registers_dir=str(registers_dir())),
         "warehouse_io": WarehouseIOManager(database=database),
     }

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from pipelines.fingerprint import fingerprint
 from sources.config import data_dir, db_path
-from warehouse.db import connect
+from warehouse.db import connect, table_exists
 from warehouse.metadata import PUBLISHED_TABLES
 from warehouse.publish import last_fingerprint
 
@@ -33,12 +33,23 @@ def summary(db: Path) -> str:
             "FROM published.indicator_values GROUP BY 1 ORDER BY 1"
         ).fetchall()
         lines.append("  indicators:")
-        lines += [f"    {i:<22} {n:>9,} values  {g:>5,} territories  {lo}-{hi}" for i, n, g, lo, hi in by_indicator]
+        lines += [f"    {i:<32} {n:>9,} values  {g:>5,} territories  {lo}-{hi}" for i, n, g, lo, hi in by_indicator]
         working = con.execute(
             "SELECT schema_name, count(*), sum(estimated_size) FROM duckdb_tables() "
             "WHERE schema_name IN ('raw', 'staging') GROUP BY 1 ORDER BY 1"
         ).fetchall()
         lines += [f"  {s}: {n} tables, ~{rows:,} rows" for s, n, rows in working]
+        if table_exists(con, "staging", "register_errors"):
+            errors = con.execute(
+                "SELECT register, count(*) FROM staging.register_errors GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+            examples = con.execute(
+                'SELECT file, line, "column", message FROM staging.register_errors ORDER BY file, line LIMIT 5'
+            ).fetchall()
+            if errors:
+                lines.append("  REJECTED registers (nothing published from them; staging.register_errors has all):")
+                lines += [f"    {register}: {n} row errors" for register, n in errors]
+                lines += [f"    {f}, line {ln}, column {c}: {m}" for f, ln, c, m in examples]
     return "\n".join(lines)
 
 
@@ -86,20 +97,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"FAILED: {first_failure(result)}", file=sys.stderr)
         print("published tables were not changed", file=sys.stderr)
         return 1
-    dropped = next(
-        (
-            m.metadata
-            for m in result.asset_materializations_for_node("staging__indicator_values")
-            if "dropped_total" in m.metadata
-        ),
-        {},
-    )
+    dropped: dict[str, int] = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        if materialization and "dropped_by_reason" in materialization.metadata:
+            dropped.update(materialization.metadata["dropped_by_reason"].value)
     print(summary(db))
     if dropped:
-        print(f"  observations without a published value: {dropped['dropped_total'].value:,} (by reason:")
-        for reason, rows in dropped["dropped_by_reason"].value.items():
+        print(f"  source cells without a published value: {sum(dropped.values()):,}, by indicator / source / reason:")
+        for reason, rows in sorted(dropped.items()):
             print(f"    {reason}: {rows:,}")
-        print("  )")
     print(f"wall time: {time.perf_counter() - started:.1f} s")
     return 0
 

@@ -9,7 +9,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_DATA_DIR = PROJECT_ROOT / "data" / "raw"
 DEFAULT_DB_PATH = PROJECT_ROOT / "warehouse" / "urban_safety.duckdb"
 
+BUNDLED_REGISTERS_DIR = PROJECT_ROOT / "data" / "registers" / "example"
+
 DATA_DIR_ENV = "URBAN_SAFETY_DATA_DIR"
+REGISTERS_DIR_ENV = "URBAN_SAFETY_REGISTERS_DIR"
 DB_ENV = "URBAN_SAFETY_DB"
 
 
@@ -21,3 +24,13 @@ def data_dir() -> Path:
 def db_path() -> Path:
     """The DuckDB file analysts open: ``$URBAN_SAFETY_DB`` or ``warehouse/urban_safety.duckdb``."""
     return Path(os.environ.get(DB_ENV) or DEFAULT_DB_PATH).resolve()
+
+
+def registers_dir() -> Path:
+    """The folder with a city's Action 5 registers (prevention_pyramid.csv, collective_impact.csv):
+    ``$URBAN_SAFETY_REGISTERS_DIR`` or the bundled, clearly labelled example registers."""
+    return Path(os.environ.get(REGISTERS_DIR_ENV) or BUNDLED_REGISTERS_DIR).resolve()
+
+
+def registers_are_example(folder: Path) -> bool:
+    return folder.resolve() == BUNDLED_REGISTERS_DIR.resolve()

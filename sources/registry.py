@@ -12,7 +12,7 @@ from typing import Literal
 
 from sources.errors import SourceFormatError
 
-Reader = Literal["eurostat", "codelist", "dic"]
+Reader = Literal["eurostat", "codelist", "dic", "esif_planned"]
 
 
 @dataclass(frozen=True)
@@ -67,9 +67,69 @@ EUROSTAT_POPULATION = (
         "Population on 1 January by broad age group, sex and NUTS 3 region",
     ),
 )
+EUROSTAT_SURVEY = (
+    SourceFile(
+        "urb_percep",
+        "eurostat_urban_audit/urb_percep.tsv",
+        "eurostat",
+        "Perception survey results: Quality of Life in European Cities (old bulk TSV)",
+    ),
+    SourceFile(
+        "ilc_mddw03",
+        "eurostat_silc_social/ilc_mddw03_crime_violence_vandalism.json",
+        "eurostat",
+        "EU-SILC: crime, violence or vandalism in the area",
+    ),
+    SourceFile(
+        "ilc_pw03",
+        "eurostat_silc_social/ilc_pw03_trust_in_others.json",
+        "eurostat",
+        "EU-SILC: trust in others (mean rating)",
+    ),
+    SourceFile(
+        "ilc_pw03b",
+        "eurostat_silc_social/ilc_pw03b_trust_by_domain.json",
+        "eurostat",
+        "EU-SILC: trust in the police, legal and political system (2013)",
+    ),
+    SourceFile(
+        "ilc_scp09",
+        "eurostat_silc_social/ilc_scp09_getting_together.json",
+        "eurostat",
+        "EU-SILC: getting together with friends and family",
+    ),
+    SourceFile(
+        "ilc_scp15",
+        "eurostat_silc_social/ilc_scp15_someone_to_ask_for_help.json",
+        "eurostat",
+        "EU-SILC: someone to ask for help",
+    ),
+    SourceFile(
+        "ilc_scp17",
+        "eurostat_silc_social/ilc_scp17_someone_to_discuss.json",
+        "eurostat",
+        "EU-SILC: someone to discuss personal matters with",
+    ),
+    SourceFile(
+        "ilc_scp19",
+        "eurostat_silc_social/ilc_scp19_voluntary_activities.json",
+        "eurostat",
+        "EU-SILC: formal and informal voluntary activities",
+    ),
+)
+COHESION = (
+    SourceFile(
+        "esif_planned",
+        "cohesion_esif/ESIF_2014-2020_FINANCES_PLANNED_DETAILS_190411.csv",
+        "esif_planned",
+        "ESIF 2014-2020 finances planned details (Cohesion Open Data export, 2019-04-11)",
+        publisher="European Commission, DG REGIO, Cohesion Open Data Platform",
+        licence="Commission re-use policy (CC BY 4.0); 'Source: European Commission, Cohesion Open Data Platform'",
+    ),
+)
 CODELISTS = (
     SourceFile("geo_codes", "eurostat_codelists/ESTAT_GEO_25.3.tsv", "codelist", "GEO code list v25.3"),
     SourceFile("city_codes", "eurostat_codelists/ESTAT_CITIES.tsv", "codelist", "Urban Audit CITIES code list"),
     SourceFile("iccs_labels", "eurostat_codelists/iccs.dic", "dic", "ICCS offence category labels"),
 )
-ALL_SOURCES = EUROSTAT_CRIME + EUROSTAT_POPULATION + CODELISTS
+ALL_SOURCES = EUROSTAT_CRIME + EUROSTAT_POPULATION + EUROSTAT_SURVEY + COHESION + CODELISTS

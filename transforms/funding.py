@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from transforms.geographies import MULTI_COUNTRY_TC
+
 from transforms.crime import DROP_SCHEMA
 from transforms.observations import merge_flags
 from warehouse.catalogue.funding import (
@@ -38,9 +40,11 @@ COMPARABILITY = "cross_country"
 POPULATION_PERIOD = "2014"  # 1 January of the first year of the programming period
 ALL_OBJECTIVES = "ALL"
 SOCIAL_INCLUSION = "09"
-MULTI_COUNTRY_CODE = "TC"
-# Cohesion-platform member-state code -> Eurostat code (everything else is already Eurostat's).
-EUROSTAT_CODES = {"GR": "EL"}
+# Cohesion-platform member-state code -> Eurostat code (everything else is already Eurostat's). The platform's
+# "TC" (territorial cooperation, several countries) would read as Turks and Caicos in Eurostat's GEO list, so it
+# is published under a code of its own.
+MULTI_COUNTRY_CODE = MULTI_COUNTRY_TC
+EUROSTAT_CODES = {"GR": "EL", "TC": MULTI_COUNTRY_TC}
 NOTE = "planned (financial plans of the adopted programmes, Cohesion Open Data export of 2019-04-11), not spent"
 
 # indicator -> amount column of the reader's frame
@@ -208,9 +212,7 @@ def esif_planned_indicators(
                 pl.lit(SERIES_VARIANT).alias("series_variant"),
                 pl.lit(COMPARABILITY).alias("comparability"),
                 per_inhabitant_source.alias("source_dataset"),
-                (pl.lit(version + " / ") + pl.col("pop_dataset") + "@" + pl.col("pop_version")).alias(
-                    "source_version"
-                ),
+                (pl.lit(version + " / ") + pl.col("pop_dataset") + "@" + pl.col("pop_version")).alias("source_version"),
                 pl.lit(NOTE + f"; per inhabitant on 1 January {POPULATION_PERIOD}").alias("note"),
             )
         )

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import polars as pl
 
-GEO_LEVELS = ("NUTS0", "NUTS1", "NUTS2", "NUTS3", "CITY")
+GEO_LEVELS = ("NUTS0", "NUTS1", "NUTS2", "NUTS3", "CITY", "MULTI_COUNTRY")
+# Groupings of several countries that some sources report as one territory (never split among countries).
+MULTI_COUNTRY_TC = "TC_MULTI"
+MULTI_COUNTRY_NAMES = {MULTI_COUNTRY_TC: "European territorial cooperation programmes (several countries)"}
 
 
 def geo_level(code: pl.Expr) -> pl.Expr:
@@ -14,7 +17,9 @@ def geo_level(code: pl.Expr) -> pl.Expr:
     territories a population or a parent can be attached to.
     """
     return (
-        pl.when(code.str.contains(r"^[A-Z]{2}\d{3}C\d?$"))
+        pl.when(code.is_in(list(MULTI_COUNTRY_NAMES)))
+        .then(pl.lit("MULTI_COUNTRY"))
+        .when(code.str.contains(r"^[A-Z]{2}\d{3}C\d?$"))
         .then(pl.lit("CITY"))
         .when(code.str.contains(r"Z+$") & (code.str.len_chars() > 2))
         .then(pl.lit(None))
@@ -78,7 +83,14 @@ def geographies(codes: pl.Series, geo_names: pl.DataFrame, city_names: pl.DataFr
     return (
         out.join(names, on="geo_code", how="left")
         .select(
-            "geo_code", "geo_level", "name", pl.col("geo_code").str.slice(0, 2).alias("country_code"), "parent_code"
+            "geo_code",
+            "geo_level",
+            "name",
+            pl.when(pl.col("geo_level") == "MULTI_COUNTRY")
+            .then(None)
+            .otherwise(pl.col("geo_code").str.slice(0, 2))
+            .alias("country_code"),
+            "parent_code",
         )
         .sort("geo_code")
     )

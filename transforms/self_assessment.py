@@ -11,6 +11,7 @@ import polars as pl
 from scipy.stats import percentileofscore
 
 from warehouse.catalogue import CATALOGUE, Indicator
+from warehouse.metadata import SELF_ASSESSMENT, conform
 
 DIMENSIONS = {
     "D1": "Quality of life",
@@ -33,23 +34,6 @@ MIN_PEERS = 3  # units compared, the geography included, before a percentile mea
 # Units that are sizes, not levels: ranking them would rank places by how big they are.
 SIZE_UNITS = {"offences", "persons", "EUR (planned)"}
 RANKABLE_COMPARABILITY = {"cross_country", "within_country"}
-
-SELF_ASSESSMENT_SCHEMA = {
-    "geo_code": pl.String,
-    "geo_level": pl.String,
-    "dimension_code": pl.String,
-    "dimension": pl.String,
-    "reference_year": pl.Int32,
-    "indicators_in_dimension": pl.Int32,
-    "indicators_with_recent_value": pl.Int32,
-    "coverage": pl.Float64,
-    "maturity": pl.Int32,
-    "maturity_label": pl.String,
-    "maturity_basis": pl.String,
-    "position": pl.Float64,
-    "position_indicators": pl.Int32,
-    "position_basis": pl.String,
-}
 
 
 def indicator_dimensions(indicator: Indicator) -> list[str]:
@@ -148,8 +132,7 @@ def self_assessment(values: pl.DataFrame, geographies: pl.DataFrame) -> pl.DataF
             pl.col("maturity").replace_strict(MATURITY_LABELS).alias("maturity_label"),
             pl.col("position_indicators").fill_null(0),
         )
-        .select(list(SELF_ASSESSMENT_SCHEMA))
-        .cast(SELF_ASSESSMENT_SCHEMA)
+        .pipe(lambda frame: conform(SELF_ASSESSMENT, frame.select(SELF_ASSESSMENT.column_names)))
         .sort("geo_code", "dimension_code")
     )
 

@@ -40,6 +40,8 @@ class Table:
     description: str
     columns: tuple[Column, ...]
     key: tuple[str, ...]
+    # False: an empty candidate is refused (it would wipe the table); True where no rows is a valid answer.
+    may_be_empty: bool = False
 
     @property
     def qualified_name(self) -> str:
@@ -236,7 +238,119 @@ GEOGRAPHIES = Table(
     ("geo_code",),
 )
 
-PUBLISHED_TABLES: tuple[Table, ...] = (INDICATOR_VALUES, INDICATORS, GEOGRAPHIES)
+SELF_ASSESSMENT = Table(
+    "published",
+    "self_assessment",
+    "Action 1 self-assessment: for every country, NUTS region and city, and each of the six dimensions, the "
+    "share of the dimension's indicators with a recent value (coverage), how fine and regular the data are "
+    "(maturity 0-4) and, where comparability allows, the position among peers of the same country. Three "
+    "separate scores, never one index. One row per (geo_code, dimension_code).",
+    (
+        _c("geo_code", "VARCHAR", "Territory (published.geographies).", False),
+        _c("geo_level", "VARCHAR", "NUTS0, NUTS1, NUTS2, NUTS3 or CITY.", False),
+        _c("dimension_code", "VARCHAR", "Action 1 dimension D1-D6.", False),
+        _c(
+            "dimension",
+            "VARCHAR",
+            "Dimension name (quality of life, social cohesion, public space liveability, "
+            "sense of safety in public spaces, urban security, background conditions).",
+            False,
+        ),
+        _c(
+            "reference_year",
+            "INTEGER",
+            "The latest year with any published value; 'recent' is measured from it.",
+            False,
+        ),
+        _c("indicators_in_dimension", "INTEGER", "Catalogue indicators belonging to the dimension.", False),
+        _c(
+            "indicators_with_recent_value",
+            "INTEGER",
+            "Of those, indicators with a value for this territory itself "
+            "no more than 3 years older than reference_year.",
+            False,
+        ),
+        _c(
+            "coverage",
+            "DOUBLE",
+            "indicators_with_recent_value / indicators_in_dimension, in %; NULL when the dimension has no indicator.",
+        ),
+        _c(
+            "maturity",
+            "INTEGER",
+            "Data maturity 0-4: 0 none, 1 national only, 2 regional (NUTS 2/3), 3 city data "
+            "irregular, 4 city data annual and trend-capable (3+ consecutive years, no break).",
+            False,
+        ),
+        _c("maturity_label", "VARCHAR", "The maturity level in words.", False),
+        _c("maturity_basis", "VARCHAR", "The indicator that gives the maturity level.", False),
+        _c(
+            "position",
+            "DOUBLE",
+            "Mean percentile (0 worst, 100 best) among territories of the same level in the "
+            "same country, over the dimension's rankable indicators (direction + or -, levels comparable, not "
+            "counts); NULL when fewer than 3 are comparable. Recorded crime is never ranked across countries.",
+        ),
+        _c("position_indicators", "INTEGER", "How many indicators the position averages.", False),
+        _c("position_basis", "VARCHAR", "Each ranked indicator with its number of peers and period."),
+    ),
+    ("geo_code", "dimension_code"),
+)
+
+CRIME_AND_FEELING = Table(
+    "published",
+    "crime_and_feeling",
+    "Recorded crime and feeling safe side by side, per city, between two survey waves of one series: two "
+    "figures with their own tests and a divergence label, never blended into one index. No row spans the 2019 "
+    "wording break of the survey or a Eurostat break flag. One row per (geo_code, period_from, period_to).",
+    (
+        _c("geo_code", "VARCHAR", "Urban Audit city code.", False),
+        _c("period_from", "VARCHAR", "Earlier survey wave (YYYY).", False),
+        _c("period_to", "VARCHAR", "Later survey wave (YYYY), same series.", False),
+        _c(
+            "crime_indicator_id",
+            "VARCHAR",
+            "Crime indicator compared (SEC_HOM_COUNT_CITY: homicides recorded in "
+            "the city, the only city-level crime series).",
+            False,
+        ),
+        _c("crime_from", "DOUBLE", "Crime figure in period_from.", False),
+        _c("crime_to", "DOUBLE", "Crime figure in period_to.", False),
+        _c("crime_ratio", "DOUBLE", "crime_to / crime_from."),
+        _c(
+            "crime_ratio_ci_low",
+            "DOUBLE",
+            "Lower 95 % exact limit of the ratio (conditional binomial, equal "
+            "exposure assumed: city population changes are not accounted for).",
+        ),
+        _c("crime_ratio_ci_high", "DOUBLE", "Upper 95 % exact limit of the ratio."),
+        _c("crime_p_value", "DOUBLE", "Exact conditional test of equal counts (scipy binomtest).", False),
+        _c("crime_direction", "VARCHAR", "up, down or no_significant_change (5 % level).", False),
+        _c("feeling_indicator_id", "VARCHAR", "Feeling indicator compared (SAF_SAFE_CITY).", False),
+        _c("feeling_series_variant", "VARCHAR", "The survey series both waves belong to.", False),
+        _c("feeling_from", "DOUBLE", "Share feeling safe in period_from, %.", False),
+        _c("feeling_to", "DOUBLE", "Share feeling safe in period_to, %.", False),
+        _c("feeling_change_pp", "DOUBLE", "feeling_to - feeling_from, percentage points.", False),
+        _c(
+            "feeling_change_ci_low",
+            "DOUBLE",
+            "Lower 95 % Newcombe limit of the change (documented, approximate sample sizes).",
+        ),
+        _c("feeling_change_ci_high", "DOUBLE", "Upper 95 % Newcombe limit of the change."),
+        _c("feeling_direction", "VARCHAR", "safer, less_safe or no_significant_change.", False),
+        _c(
+            "divergence",
+            "VARCHAR",
+            "aligned (crime down and safer, or up and less safe), divergent (opposite), "
+            "crime_changed_feeling_did_not, feeling_changed_crime_did_not, or no_significant_change.",
+            False,
+        ),
+    ),
+    ("geo_code", "period_from", "period_to"),
+    may_be_empty=True,
+)
+
+PUBLISHED_TABLES: tuple[Table, ...] = (INDICATOR_VALUES, INDICATORS, GEOGRAPHIES, SELF_ASSESSMENT, CRIME_AND_FEELING)
 
 
 def empty_frame(table: Table) -> pl.DataFrame:

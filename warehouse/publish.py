@@ -30,7 +30,7 @@ def contract_problems(table: Table, frame: pl.DataFrame) -> list[str]:
     except (ValueError, pl.exceptions.PolarsError) as exc:
         return [str(exc)]
     problems = []
-    if frame.height == 0:
+    if frame.height == 0 and not table.may_be_empty:
         problems.append(f"{table.qualified_name}: no rows (refusing to replace a table with nothing)")
     for col in table.columns:
         if not col.nullable and (nulls := frame[col.name].null_count()):

@@ -30,7 +30,31 @@ def test_published_tables_have_rows_for_every_catalogued_indicator(built: BuiltW
     assert counts["SEC_RECORDED_RATE"] > 80_000
     assert counts["SEC_HOM_COUNT_CITY"] > 400
     levels = {r[0] for r in _sql(built.db, "SELECT DISTINCT geo_level FROM published.indicator_values")}
-    assert levels == {"NUTS0", "NUTS1", "NUTS2", "NUTS3", "CITY"}
+    assert levels == {"NUTS0", "NUTS1", "NUTS2", "NUTS3", "CITY", "MULTI_COUNTRY"}
+    catalogued = {r[0] for r in _sql(built.db, "SELECT indicator_id FROM published.indicators")}
+    assert catalogued == {i.indicator_id for i in CATALOGUE}
+
+
+def test_every_catalogued_indicator_covers_every_territory_its_sources_cover(built: BuiltWarehouse) -> None:
+    """Survey indicators: every city of urb_percep and every country of EU-SILC that the sources cover has rows."""
+    missing = _sql(
+        built.db,
+        """
+        SELECT DISTINCT o.geo FROM staging.observations o
+        WHERE o.dataset = 'urb_percep' AND o.value IS NOT NULL
+          AND o.geo NOT IN (SELECT geo_code FROM published.indicator_values WHERE source_dataset = 'urb_percep')
+        """,
+    )
+    assert missing == []
+    silc = _sql(
+        built.db,
+        """
+        SELECT DISTINCT o.geo FROM staging.observations o
+        WHERE o.dataset LIKE 'ilc_%' AND o.value IS NOT NULL AND length(o.geo) = 2 AND o.geo NOT LIKE 'E_'
+          AND o.geo NOT IN (SELECT geo_code FROM published.indicator_values WHERE source_dataset LIKE 'ilc_%')
+        """,
+    )
+    assert silc == []
 
 
 def test_every_row_brackets_its_value_and_rates_follow_the_formula(built: BuiltWarehouse) -> None:
@@ -74,7 +98,8 @@ def test_missing_source_values_are_never_published_as_zero(built: BuiltWarehouse
         built.db,
         """
         SELECT count(*) FROM published.indicator_values v JOIN staging.observations o
-          ON o.geo = v.geo_code AND o.period = v.period AND o.unit = 'NR'
+          ON v.indicator_id IN ('SEC_RECORDED_RATE', 'SEC_HOM_COUNT_CITY')
+         AND o.geo = v.geo_code AND o.period = v.period AND o.unit = 'NR'
          AND o.dataset = split_part(v.source_dataset, ' / ', 1)
          AND coalesce(regexp_extract(o.dimensions, 'iccs=([^|]*)', 1), '') = coalesce(v.breakdown, '')
         WHERE o.value IS NULL
@@ -84,7 +109,7 @@ def test_missing_source_values_are_never_published_as_zero(built: BuiltWarehouse
 
 
 def test_dropped_observations_are_counted_by_reason_in_the_run_metadata(built: BuiltWarehouse) -> None:
-    [materialization] = [m for m in built.result.asset_materializations_for_node("staging__indicator_values")]
+    [materialization] = list(built.result.asset_materializations_for_node("staging__crime_indicator_values"))
     reasons = materialization.metadata["dropped_by_reason"].value
     assert reasons["SEC_RECORDED_RATE / crim_gen_reg / extra_regio"] > 0
     assert reasons["SEC_RECORDED_RATE / crim_gen_reg / no_population"] > 0

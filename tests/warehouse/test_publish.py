@@ -7,9 +7,18 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from warehouse.catalogue import catalogue_frame
+from warehouse.catalogue import CATALOGUE, catalogue_frame
 from warehouse.db import STORAGE_VERSION_V1_4, connect, storage_version
-from warehouse.metadata import GEOGRAPHIES, INDICATOR_VALUES, INDICATORS, PUBLISHED_TABLES, Table
+from warehouse.metadata import (
+    CRIME_AND_FEELING,
+    GEOGRAPHIES,
+    INDICATOR_VALUES,
+    INDICATORS,
+    PUBLISHED_TABLES,
+    SELF_ASSESSMENT,
+    Table,
+    empty_frame,
+)
 from warehouse.publish import PublishError, contract_problems, last_fingerprint, publish
 
 
@@ -45,8 +54,34 @@ def _geos() -> pl.DataFrame:
     )
 
 
+def _assessment() -> pl.DataFrame:
+    row = {
+        "geo_code": "AT",
+        "geo_level": "NUTS0",
+        "dimension_code": "D5",
+        "dimension": "Urban security",
+        "reference_year": 2023,
+        "indicators_in_dimension": 2,
+        "indicators_with_recent_value": 1,
+        "coverage": 50.0,
+        "maturity": 1,
+        "maturity_label": "national data only",
+        "maturity_basis": "SEC_RECORDED_RATE (level 1)",
+        "position": None,
+        "position_indicators": 0,
+        "position_basis": None,
+    }
+    return pl.DataFrame([row], schema=SELF_ASSESSMENT.polars_schema)
+
+
 def _frames(value: float = 2.0) -> dict[Table, pl.DataFrame]:
-    return {INDICATOR_VALUES: _values(value), INDICATORS: catalogue_frame(), GEOGRAPHIES: _geos()}
+    return {
+        INDICATOR_VALUES: _values(value),
+        INDICATORS: catalogue_frame(),
+        GEOGRAPHIES: _geos(),
+        SELF_ASSESSMENT: _assessment(),
+        CRIME_AND_FEELING: empty_frame(CRIME_AND_FEELING),  # no pairs is a valid answer for this table
+    }
 
 
 def _snapshot(db: Path) -> dict[str, list[tuple]]:
@@ -60,7 +95,13 @@ def _snapshot(db: Path) -> dict[str, list[tuple]]:
 def test_publish_creates_every_table_with_comments(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     rows = publish(db, _frames(), run_id="r1", fingerprint="f1")
-    assert rows == {INDICATOR_VALUES.qualified_name: 1, INDICATORS.qualified_name: 2, GEOGRAPHIES.qualified_name: 1}
+    assert rows == {
+        INDICATOR_VALUES.qualified_name: 1,
+        INDICATORS.qualified_name: len(CATALOGUE),
+        GEOGRAPHIES.qualified_name: 1,
+        SELF_ASSESSMENT.qualified_name: 1,
+        CRIME_AND_FEELING.qualified_name: 0,
+    }
     with connect(db, read_only=True) as con:
         table_comments = dict(
             con.execute("SELECT table_name, comment FROM duckdb_tables() WHERE schema_name='published'").fetchall()

@@ -8,8 +8,24 @@ from pipelines.observe import contract_column_schema
 from pipelines.resources import UrbanSafetyPaths
 from warehouse import store
 from warehouse.catalogue import catalogue_frame
-from warehouse.metadata import GEOGRAPHIES, INDICATOR_VALUES, INDICATORS, PUBLISHED_TABLES
+from warehouse.metadata import (
+    CRIME_AND_FEELING,
+    GEOGRAPHIES,
+    INDICATOR_VALUES,
+    INDICATORS,
+    PUBLISHED_TABLES,
+    SELF_ASSESSMENT,
+    Table,
+)
 from warehouse.publish import publish
+
+# Where each published table comes from: a checked staging table of the same shape, or the catalogue.
+STAGING_SOURCE: dict[Table, str] = {
+    INDICATOR_VALUES: "indicator_values",
+    GEOGRAPHIES: "geographies",
+    SELF_ASSESSMENT: "self_assessment",
+    CRIME_AND_FEELING: "crime_and_feeling",
+}
 
 _SPECS = [
     dg.AssetSpec(
@@ -19,7 +35,7 @@ _SPECS = [
         kinds={"duckdb"},
         tags={"publish": "dashboard"},
         metadata={"dagster/column_schema": contract_column_schema(t), "dagster/table_name": t.qualified_name},
-        deps=[["staging", "indicator_values"], ["staging", "geographies"]],
+        deps=[["staging", STAGING_SOURCE[t]]] if t in STAGING_SOURCE else [],
     )
     for t in PUBLISHED_TABLES
 ]
@@ -28,11 +44,8 @@ _SPECS = [
 @dg.multi_asset(specs=_SPECS, pool="duckdb_write", name="publish_tables")
 def publish_tables(context: AssetExecutionContext, paths: UrbanSafetyPaths):
     """Read the checked staging tables and the catalogue, then replace all published tables at once."""
-    frames = {
-        INDICATOR_VALUES: store.read_table(paths.db_path, "staging", "indicator_values"),
-        INDICATORS: catalogue_frame(),
-        GEOGRAPHIES: store.read_table(paths.db_path, "staging", "geographies"),
-    }
+    frames = {t: store.read_table(paths.db_path, "staging", name) for t, name in STAGING_SOURCE.items()}
+    frames[INDICATORS] = catalogue_frame()
     rows = publish(paths.db_path, frames, run_id=context.run_id, fingerprint=fingerprint(paths.data_path))
     for table in PUBLISHED_TABLES:
         yield dg.MaterializeResult(

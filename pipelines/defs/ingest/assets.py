@@ -10,8 +10,9 @@ import polars as pl
 from pipelines.observe import frame_metadata
 from pipelines.resources import UrbanSafetyPaths
 from sources.codelists import read_code_list, read_dic
+from sources.cohesion import read_esif_planned
 from sources.eurostat import file_sha256, read_eurostat
-from sources.registry import CODELISTS, EUROSTAT_CRIME, EUROSTAT_POPULATION, SourceFile
+from sources.registry import CODELISTS, COHESION, EUROSTAT_CRIME, EUROSTAT_POPULATION, EUROSTAT_SURVEY, SourceFile
 
 
 def _read(source: SourceFile, paths: UrbanSafetyPaths) -> tuple[pl.DataFrame, dict[str, object]]:
@@ -33,10 +34,14 @@ def _read(source: SourceFile, paths: UrbanSafetyPaths) -> tuple[pl.DataFrame, di
         }
         sha = table.sha256
     else:
-        frame = read_code_list(path) if source.reader == "codelist" else read_dic(path)
+        readers = {"codelist": read_code_list, "dic": read_dic, "esif_planned": read_esif_planned}
+        frame = readers[source.reader](path)
         sha = file_sha256(path.read_bytes())
         frame = frame.with_columns(
-            pl.lit(path.name).alias("source_file"), pl.lit(sha).alias("sha256"), pl.lit(loaded_at).alias("loaded_at")
+            pl.lit(path.name).alias("source_file"),
+            pl.lit(sha).alias("sha256"),
+            pl.lit(f"sha256:{sha[:12]}").alias("source_version"),
+            pl.lit(loaded_at).alias("loaded_at"),
         )
         extra = {}
     return frame, {"source_file": str(path), "sha256": sha, **extra}
@@ -63,5 +68,13 @@ def build_raw_asset(source: SourceFile, group: str) -> dg.AssetsDefinition:
 
 raw_crime_assets = [build_raw_asset(s, "raw_eurostat_crime") for s in EUROSTAT_CRIME]
 raw_population_assets = [build_raw_asset(s, "raw_eurostat_population") for s in EUROSTAT_POPULATION]
+raw_survey_assets = [build_raw_asset(s, "raw_eurostat_survey") for s in EUROSTAT_SURVEY]
+raw_cohesion_assets = [build_raw_asset(s, "raw_cohesion") for s in COHESION]
 raw_codelist_assets = [build_raw_asset(s, "raw_codelists") for s in CODELISTS]
-RAW_ASSETS = [*raw_crime_assets, *raw_population_assets, *raw_codelist_assets]
+RAW_ASSETS = [
+    *raw_crime_assets,
+    *raw_population_assets,
+    *raw_survey_assets,
+    *raw_cohesion_assets,
+    *raw_codelist_assets,
+]

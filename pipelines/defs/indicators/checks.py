@@ -44,4 +44,4 @@ def contract_geographies(geographies: pl.DataFrame) -> dg.AssetCheckResult:
     return _result(contract_problems(GEOGRAPHIES, geographies), rows_checked=geographies.height)
 
 
-STAGING_CHECKS = [*(_build_rule_check(n) for n in rules.RULES), contract_geographies]
+INDICATOR_CHECKS = [*(_build_rule_check(n) for n in rules.RULES), contract_geographies]

@@ -1,0 +1,38 @@
+"""Blocking checks on the self-assessment and the crime-and-feeling comparison."""
+
+from __future__ import annotations
+
+import dagster as dg
+import polars as pl
+
+from expectations.assessment import crime_and_feeling_rules, self_assessment_rules
+
+
+def _result(problems: list[str], rows: int) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        passed=not problems, metadata={"problems": "\n".join(problems) or "none", "rows_checked": rows}
+    )
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(["staging", "self_assessment"]),
+    blocking=True,
+    name="rules_self_assessment",
+    description=(self_assessment_rules.__doc__ or "").strip(),
+)
+def rules_self_assessment(self_assessment: pl.DataFrame) -> dg.AssetCheckResult:
+    return _result(self_assessment_rules(self_assessment), self_assessment.height)
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(["staging", "crime_and_feeling"]),
+    blocking=True,
+    name="no_break_spanned_crime_and_feeling",
+    additional_ins={"indicator_values": dg.AssetIn(key=["staging", "indicator_values"])},
+    description=(crime_and_feeling_rules.__doc__ or "").strip(),
+)
+def no_break_spanned(crime_and_feeling: pl.DataFrame, indicator_values: pl.DataFrame) -> dg.AssetCheckResult:
+    return _result(crime_and_feeling_rules(crime_and_feeling, indicator_values), crime_and_feeling.height)
+
+
+ASSESSMENT_CHECKS = [rules_self_assessment, no_break_spanned]
