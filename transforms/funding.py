@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.geographies import MULTI_COUNTRY_TC
-
 from transforms.crime import DROP_SCHEMA
+from transforms.geographies import MULTI_COUNTRY_TC
 from transforms.observations import merge_flags
 from warehouse.catalogue.funding import (
     FUND_ESIF_PLANNED_EU_EUR,

@@ -23,8 +23,8 @@ def geo_level(code: pl.Expr) -> pl.Expr:
         .then(pl.lit("CITY"))
         .when(code.str.contains(r"Z+$") & (code.str.len_chars() > 2))
         .then(pl.lit(None))
-        # EU and euro-area aggregates (EU28, EA19, EU27_2020) look like NUTS codes but are not territories.
-        .when(code.str.contains(r"^E[AU]"))
+        # EU, euro-area, EFTA and EEA aggregates (EU28, EA19, EFTA) look like NUTS codes but are not territories.
+        .when(code.str.contains(r"^(E[AU]|EFTA|EEA)"))
         .then(pl.lit(None))
         .when(code.str.contains(r"^[A-Z]{2}$"))
         .then(pl.lit("NUTS0"))

@@ -24,7 +24,7 @@ DIMENSIONS = {
 MATURITY_LABELS = {
     0: "no data",
     1: "national data only",
-    2: "regional data (NUTS 2/3)",
+    2: "regional data (NUTS 1-3)",
     3: "city data, irregular",
     4: "city data, annual and trend-capable",
 }
@@ -47,11 +47,11 @@ def dimension_map(catalogue: tuple[Indicator, ...] = CATALOGUE) -> pl.DataFrame:
 
 
 def rankable(indicator: Indicator) -> bool:
-    """Levels that say better or worse and may be compared between places of one country."""
+    """Levels that say better or worse and may be compared between places of one country. (Each row's own
+    comparability is checked too: an offence category marked trend_within_country is never ranked.)"""
+    first_word = re.split(r"[\s(]", indicator.comparability.strip(), maxsplit=1)[0]
     return (
-        indicator.direction in {"+", "-"}
-        and indicator.unit not in SIZE_UNITS
-        and any(c in indicator.comparability for c in RANKABLE_COMPARABILITY)
+        indicator.direction in {"+", "-"} and indicator.unit not in SIZE_UNITS and first_word in RANKABLE_COMPARABILITY
     )
 
 
@@ -124,7 +124,7 @@ def self_assessment(values: pl.DataFrame, geographies: pl.DataFrame) -> pl.DataF
         pl.col("maturity").fill_null(0),
         pl.col("maturity_basis").fill_null("no value for this territory or its country"),
     )
-    out = out.join(_position(tagged, geos), on=["geo_code", "dimension_code"], how="left")
+    out = out.join(_position(values, geos), on=["geo_code", "dimension_code"], how="left")
     return (
         out.with_columns(
             pl.col("dimension_code").replace_strict(DIMENSIONS).alias("dimension"),
@@ -139,7 +139,9 @@ def self_assessment(values: pl.DataFrame, geographies: pl.DataFrame) -> pl.DataF
 
 def _maturity(tagged: pl.DataFrame, geos: pl.DataFrame) -> pl.DataFrame:
     """Best level of data covering each geography, per dimension (domain.md §1.2):
-    4 city data annual and trend-capable, 3 city data irregular, 2 regional (NUTS 2/3), 1 national only, 0 none.
+    4 city data annual and trend-capable, 3 city data irregular, 2 regional, 1 national only, 0 none.
+    Regional means NUTS 2/3 as in the rules, and NUTS 1 too: for Scotland and Northern Ireland (UKM, UKN)
+    recorded crime exists only at that level, which is finer than national.
 
     A city is judged on its own values; a country also on the cities and regions inside it; a NUTS region on
     its own values and those of the regions inside it. Cities are not linked to NUTS regions (no city-to-NUTS
@@ -160,13 +162,13 @@ def _maturity(tagged: pl.DataFrame, geos: pl.DataFrame) -> pl.DataFrame:
             pl.lit(level).alias("maturity"),
         )
         evidence += [own, country]
-    # Level 2: NUTS 2/3 values, attributed to the region and to every ancestor (prefixes of the code).
+    # Level 2: NUTS 1-3 values, attributed to the region and to every ancestor (prefixes of the code).
     regional = (
-        tagged.filter(pl.col("geo_level").is_in(["NUTS2", "NUTS3"]))
+        tagged.filter(pl.col("geo_level").is_in(["NUTS1", "NUTS2", "NUTS3"]))
         .select("geo_code", "dimension_code", "indicator_id")
         .unique()
     )
-    for length in (2, 3, 4, 5):
+    for length in (2, 3, 4, 5):  # the region itself and each ancestor, found by code prefix
         evidence.append(
             regional.filter(pl.col("geo_code").str.len_chars() >= length).select(
                 pl.col("geo_code").str.slice(0, length).alias("geo_code"),
@@ -200,12 +202,16 @@ def _maturity(tagged: pl.DataFrame, geos: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _position(tagged: pl.DataFrame, geos: pl.DataFrame) -> pl.DataFrame:
-    """Mean percentile (0 worst .. 100 best) among peers of the same level and country, latest common period,
-    over the dimension's rankable indicators; recorded crime is ranked only inside one country."""
+def _position(values: pl.DataFrame, geos: pl.DataFrame) -> pl.DataFrame:
+    """Mean percentile (0 worst .. 100 best) among peers of the same level and country, over the dimension's
+    rankable indicators; recorded crime is ranked only inside one country. Each comparison uses the latest
+    period of its peer group (indicator, breakdown, series, level, country): a territory without a value in
+    that period is not ranked on that indicator."""
     ok = [i.indicator_id for i in CATALOGUE if rankable(i)]
     direction = {i.indicator_id: (1.0 if i.direction == "+" else -1.0) for i in CATALOGUE}
-    rows = tagged.filter(pl.col("indicator_id").is_in(ok)).join(geos.select("geo_code", "country_code"), on="geo_code")
+    rows = values.filter(
+        pl.col("indicator_id").is_in(ok) & pl.col("comparability").is_in(list(RANKABLE_COMPARABILITY))
+    ).join(geos.select("geo_code", "country_code"), on="geo_code")
     group = ["indicator_id", "breakdown", "series_variant", "geo_level", "country_code", "period"]
     # The latest period of each comparison group only.
     rows = rows.filter(

@@ -278,7 +278,7 @@ SELF_ASSESSMENT = Table(
         _c(
             "maturity",
             "INTEGER",
-            "Data maturity 0-4: 0 none, 1 national only, 2 regional (NUTS 2/3), 3 city data "
+            "Data maturity 0-4: 0 none, 1 national only, 2 regional (NUTS 1-3), 3 city data "
             "irregular, 4 city data annual and trend-capable (3+ consecutive years, no break).",
             False,
         ),

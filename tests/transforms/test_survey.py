@@ -606,10 +606,5 @@ def test_ctx_pop_is_the_population_of_countries_and_regions(ctx_pop: pl.DataFram
         assert r["unit"] == CATALOGUE_BY_ID["CTX_POP"].unit
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: CTX_POP publishes the EFTA aggregate of demo_r_pjanaggr3 as a NUTS2 region (transforms.geographies."
-    "geo_level only excludes ^E[AU] aggregates), creating a phantom country 'EF' and NUTS1 'EFT' downstream",
-)
 def test_ctx_pop_publishes_no_multi_country_aggregate(ctx_pop: pl.DataFrame) -> None:
     assert "EFTA" not in set(ctx_pop["geo_code"])
