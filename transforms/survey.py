@@ -69,9 +69,9 @@ def wilson_limits(share_pct: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def _qol_series(observations: pl.DataFrame, s: SurveySeries) -> pl.DataFrame:
-    """The sum of the answer shares per city and wave; null when any answer share is missing."""
-    cells = observations.filter(pl.col("dataset") == QOL).with_columns(dimension("indic_ur").alias("code"))
-    cells = cells.filter(pl.col("code").is_in(list(s.answer_codes)))
+    """The sum of the answer shares per city and wave; null when any answer share is missing.
+    ``observations`` are the urb_percep cells with their answer ``code`` extracted (see survey_indicators)."""
+    cells = observations.filter(pl.col("code").is_in(list(s.answer_codes)))
     keyed = cells.group_by("geo", "period").agg(
         pl.col("value").sum().alias("value"),
         pl.col("value").is_not_null().sum().alias("answers_present"),
@@ -111,9 +111,12 @@ def _silc_series(observations: pl.DataFrame, s: SurveySeries) -> pl.DataFrame:
 def survey_indicators(observations: pl.DataFrame, sample_sizes: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Every survey series of the catalogue as indicator values, with dropped cells counted by reason."""
     values, drops = [], []
+    # Scan the big observation table once, not once per series.
+    qol = observations.filter(pl.col("dataset") == QOL).with_columns(dimension("indic_ur").alias("code"))
+    silc = observations.filter(pl.col("dataset").is_in([s.dataset for s in SURVEY_SERIES if s.dataset != QOL]))
     for s in SURVEY_SERIES:
         entry = CATALOGUE_BY_ID[s.indicator_id]
-        rows = _qol_series(observations, s) if s.dataset == QOL else _silc_series(observations, s)
+        rows = _qol_series(qol, s) if s.dataset == QOL else _silc_series(silc, s)
         rows = rows.with_columns(
             geo_level(pl.col("geo")).alias("geo_level"),
             merge_flags("obs_status").alias("obs_status"),

@@ -12,21 +12,22 @@ import pytest
 
 from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
 from pipelines.resources import UrbanSafetyPaths, WarehouseIOManager
+from sources.config import BUNDLED_REGISTERS_DIR
 from warehouse.db import connect
 from warehouse.metadata import PUBLISHED_TABLES
 
 
-def resources_for(data_dir: Path, db: Path) -> dict[str, object]:
+def resources_for(data_dir: Path, db: Path, registers_dir: Path = BUNDLED_REGISTERS_DIR) -> dict[str, object]:
     return {
-        "paths": UrbanSafetyPaths(data_dir=str(data_dir), database=str(db)),
+        "paths": UrbanSafetyPaths(data_dir=str(data_dir), database=str(db), registers_dir=str(registers_dir)),
         "warehouse_io": WarehouseIOManager(database=str(db)),
     }
 
 
-def materialize_all(data_dir: Path, db: Path) -> dg.ExecuteInProcessResult:
+def materialize_all(data_dir: Path, db: Path, registers_dir: Path = BUNDLED_REGISTERS_DIR) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         [*ALL_ASSETS, *ALL_CHECKS],
-        resources=resources_for(data_dir, db),
+        resources=resources_for(data_dir, db, registers_dir),
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
     )
