@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from sources.config import BUNDLED_REGISTERS_DIR, data_dir, db_path, registers_dir
+from sources.config import BUNDLED_REGISTERS_DIR, data_dir, db_path, registers_dir, work_db_path
 from warehouse import store
 
 
@@ -16,7 +16,8 @@ class UrbanSafetyPaths(dg.ConfigurableResource):
     URBAN_SAFETY_REGISTERS_DIR, URBAN_SAFETY_DB)."""
 
     data_dir: str
-    database: str
+    database: str  # the analysts' file: published tables only, replaced atomically by each publication
+    work_database: str  # the pipeline's own file: raw, staging, meta
     registers_dir: str = str(BUNDLED_REGISTERS_DIR)
 
     @property
@@ -30,6 +31,10 @@ class UrbanSafetyPaths(dg.ConfigurableResource):
     @property
     def db_path(self) -> Path:
         return Path(self.database)
+
+    @property
+    def work_db_path(self) -> Path:
+        return Path(self.work_database)
 
 
 class WarehouseIOManager(dg.ConfigurableIOManager):
@@ -49,8 +54,10 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
 
 def default_resources() -> dict[str, object]:
     """Resources built from the environment at load time (tests pass their own temp paths)."""
-    database = str(db_path())
+    work = str(work_db_path())
     return {
-        "paths": UrbanSafetyPaths(data_dir=str(data_dir()), database=database, registers_dir=str(registers_dir())),
-        "warehouse_io": WarehouseIOManager(database=database),
+        "paths": UrbanSafetyPaths(
+            data_dir=str(data_dir()), database=str(db_path()), work_database=work, registers_dir=str(registers_dir())
+        ),
+        "warehouse_io": WarehouseIOManager(database=work),
     }

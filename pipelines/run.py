@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipelines.fingerprint import fingerprint
-from sources.config import data_dir, db_path
+from sources.config import data_dir, db_path, registers_dir, work_db_path
+from warehouse.catalogue import CATALOGUE
 from warehouse.db import connect, table_exists
 from warehouse.metadata import PUBLISHED_TABLES
 from warehouse.publish import last_fingerprint
@@ -22,15 +23,20 @@ if TYPE_CHECKING:
     import dagster as dg
 
 
-def summary(db: Path) -> str:
-    with connect(db, read_only=True) as con:
-        lines = [f"warehouse: {db}"]
+def summary(db: Path, work_db: Path) -> str:
+    """What was published, read from the pipeline's working file (the analysts' file is never opened here, so a
+    reader holding it cannot disturb the summary)."""
+    with connect(work_db, read_only=True) as con:
+        lines = [f"published to: {db}", f"working file: {work_db}"]
         for t in PUBLISHED_TABLES:
-            n = con.execute(f"SELECT count(*) FROM {t.schema}.{t.name}").fetchall()[0][0]
+            if t.name == "indicators":
+                n = len(CATALOGUE)
+            else:
+                n = con.execute(f"SELECT count(*) FROM staging.{t.name}").fetchall()[0][0]
             lines.append(f"  {t.qualified_name:<34} {n:>9,} rows")
         by_indicator = con.execute(
             "SELECT indicator_id, count(*), count(DISTINCT geo_code), min(period), max(period) "
-            "FROM published.indicator_values GROUP BY 1 ORDER BY 1"
+            "FROM staging.indicator_values GROUP BY 1 ORDER BY 1"
         ).fetchall()
         lines.append("  indicators:")
         lines += [f"    {i:<32} {n:>9,} values  {g:>5,} territories  {lo}-{hi}" for i, n, g, lo, hi in by_indicator]
@@ -72,12 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="recompute even if nothing changed")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    db, data = db_path(), data_dir()
+    db, work_db, data = db_path(), work_db_path(), data_dir()
     print(f"data: {data}")
-    current = fingerprint(data)
-    if not args.force and last_fingerprint(db) == current:
-        print("nothing changed since the last publication (same raw files and code): published tables kept")
-        print(summary(db))
+    current = fingerprint(data, registers_dir())
+    if not args.force and work_db.exists() and last_fingerprint(db) == current:
+        print("nothing changed since the last publication (same raw files, registers and code): tables kept")
+        print(summary(db, work_db))
         print(f"wall time: {time.perf_counter() - started:.1f} s")
         return 0
 
@@ -102,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         materialization = event.step_materialization_data.materialization
         if materialization and "dropped_by_reason" in materialization.metadata:
             dropped.update(materialization.metadata["dropped_by_reason"].value)
-    print(summary(db))
+    print(summary(db, work_db))
     if dropped:
         print(f"  source cells without a published value: {sum(dropped.values()):,}, by indicator / source / reason:")
         for reason, rows in sorted(dropped.items()):

@@ -14,6 +14,7 @@ BUNDLED_REGISTERS_DIR = PROJECT_ROOT / "data" / "registers" / "example"
 DATA_DIR_ENV = "URBAN_SAFETY_DATA_DIR"
 REGISTERS_DIR_ENV = "URBAN_SAFETY_REGISTERS_DIR"
 DB_ENV = "URBAN_SAFETY_DB"
+WORK_DB_ENV = "URBAN_SAFETY_WORK_DB"
 
 
 def data_dir() -> Path:
@@ -22,8 +23,19 @@ def data_dir() -> Path:
 
 
 def db_path() -> Path:
-    """The DuckDB file analysts open: ``$URBAN_SAFETY_DB`` or ``warehouse/urban_safety.duckdb``."""
+    """The DuckDB file analysts open (published tables only): ``$URBAN_SAFETY_DB`` or
+    ``warehouse/urban_safety.duckdb``."""
     return Path(os.environ.get(DB_ENV) or DEFAULT_DB_PATH).resolve()
+
+
+def work_db_path() -> Path:
+    """The pipeline's own working file (raw, staging, meta), never opened by analysts:
+    ``$URBAN_SAFETY_WORK_DB`` or the analysts' file name with ``.work`` before the suffix."""
+    explicit = os.environ.get(WORK_DB_ENV)
+    if explicit:
+        return Path(explicit).resolve()
+    db = db_path()
+    return db.with_name(f"{db.stem}.work{db.suffix or '.duckdb'}")
 
 
 def registers_dir() -> Path:

@@ -1,13 +1,24 @@
-"""Publishing: replace every published table in one transaction, or change nothing.
+"""Publishing: a complete new snapshot file, swapped in atomically, or no change at all.
 
-Frames are checked against the contract (warehouse.metadata) before the database is touched; inside the
-transaction each table is recreated from its declared DDL, filled, and commented. A failure anywhere, or a
-killed process, rolls the whole publication back, so readers see the old tables or the new ones, never a
-mix. An empty frame is refused rather than allowed to wipe a table.
+The pipeline works in its own DuckDB file (raw, staging, meta). Analysts and dashboards read another file, the
+one ``URBAN_SAFETY_DB`` names, which only ever holds the published tables. To publish, the frames are checked
+against the contract (warehouse.metadata) before anything is written; then a new file is built next to the
+analysts' file (tables from their declared DDL, COMMENTs, the publication log), checkpointed, closed and
+fsynced, and ``os.replace`` puts it in place in one step.
+
+So (ecosystem.md §0.8, §5.1):
+- readers never block the pipeline and the pipeline never blocks readers: nobody but this function opens the
+  new file, and a reader that has the old file open keeps reading the old, complete version;
+- a failure or a killed process at any moment leaves the previous file exactly as it was (the half-built
+  snapshot is a separate file, removed at the next publication);
+- an empty frame is refused rather than allowed to wipe a table.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +28,14 @@ from warehouse.db import connect, table_exists
 from warehouse.metadata import PUBLISHED_TABLES, Table, conform, quote_ident
 
 PUBLISH_LOG = "meta.publish_log"
+_LOG_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {PUBLISH_LOG} (run_id VARCHAR, published_at TIMESTAMP, "
+    "fingerprint VARCHAR, table_name VARCHAR, row_count BIGINT)"
+)
+_LOG_COMMENT = (
+    f"COMMENT ON TABLE {PUBLISH_LOG} IS 'One row per published table and publication: run, time, the "
+    "fingerprint of the inputs and code, rows.'"
+)
 
 
 class PublishError(RuntimeError):
@@ -43,27 +62,57 @@ def contract_problems(table: Table, frame: pl.DataFrame) -> list[str]:
     return problems
 
 
+def snapshot_temp_files(db: Path) -> list[Path]:
+    """Half-built snapshots next to ``db`` (left by a failed or killed publication)."""
+    return sorted(Path(db).parent.glob(f"{Path(db).name}.tmp-*"))
+
+
+def _previous_log(db: Path) -> pl.DataFrame | None:
+    if not db.exists():
+        return None
+    try:
+        with connect(db, read_only=True) as con:
+            if table_exists(con, "meta", "publish_log"):
+                return con.sql(f"SELECT * FROM {PUBLISH_LOG}").pl()
+    except Exception:  # an unreadable old file must not stop a new publication; only its log is lost
+        return None
+    return None
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def publish(db: Path, frames: dict[Table, pl.DataFrame], run_id: str, fingerprint: str) -> dict[str, int]:
-    """Replace the published tables with ``frames`` atomically; returns rows per table."""
+    """Replace the analysts' file ``db`` by a new snapshot holding ``frames``; returns rows per table."""
+    db = Path(db)
     unknown = [t.qualified_name for t in frames if t not in PUBLISHED_TABLES]
     if unknown:
         raise PublishError(f"not published tables: {unknown}")
+    missing = [t.qualified_name for t in PUBLISHED_TABLES if t not in frames]
+    if missing:
+        raise PublishError(f"a publication replaces every published table; missing: {missing}")
     problems = [p for table, frame in frames.items() for p in contract_problems(table, frame)]
     if problems:
         raise PublishError("refusing to publish:\n- " + "\n- ".join(problems))
+
+    db.parent.mkdir(parents=True, exist_ok=True)
+    for stale in snapshot_temp_files(db):  # one writer at a time (dagster.yaml pool): these are leftovers
+        stale.unlink(missing_ok=True)
+    previous_log = _previous_log(db)
     published_at = datetime.now(UTC).replace(tzinfo=None)
+    tmp = db.with_name(f"{db.name}.tmp-{uuid.uuid4().hex[:12]}")
     rows: dict[str, int] = {}
-    with connect(db) as con:
-        con.execute("CREATE SCHEMA IF NOT EXISTS published")
-        con.execute("CREATE SCHEMA IF NOT EXISTS meta")
-        con.execute(
-            f"CREATE TABLE IF NOT EXISTS {PUBLISH_LOG} (run_id VARCHAR, published_at TIMESTAMP, "
-            "fingerprint VARCHAR, table_name VARCHAR, row_count BIGINT)"
-        )
-        con.execute("BEGIN")
-        try:
-            for table, frame in frames.items():
-                frame = conform(table, frame)
+    try:
+        with connect(tmp) as con:
+            con.execute("CREATE SCHEMA published")
+            con.execute("CREATE SCHEMA meta")
+            for table in PUBLISHED_TABLES:
+                frame = conform(table, frames[table])
                 con.register("_incoming", frame.to_arrow())
                 con.execute(table.create_sql())
                 cols = ", ".join(quote_ident(c) for c in table.column_names)
@@ -75,23 +124,37 @@ def publish(db: Path, frames: dict[Table, pl.DataFrame], run_id: str, fingerprin
                 for statement in table.comment_sql():
                     con.execute(statement)
                 rows[table.qualified_name] = frame.height
-                con.execute(
-                    f"INSERT INTO {PUBLISH_LOG} VALUES (?, ?, ?, ?, ?)",
-                    [run_id, published_at, fingerprint, table.qualified_name, frame.height],
-                )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+            con.execute(_LOG_DDL)
+            con.execute(_LOG_COMMENT)
+            if previous_log is not None and previous_log.height:
+                con.register("_log", previous_log.to_arrow())
+                con.execute(f"INSERT INTO {PUBLISH_LOG} SELECT * FROM _log")
+                con.unregister("_log")
+            con.executemany(
+                f"INSERT INTO {PUBLISH_LOG} VALUES (?, ?, ?, ?, ?)",
+                [[run_id, published_at, fingerprint, name, n] for name, n in rows.items()],
+            )
+            con.execute("CHECKPOINT")
+        _fsync(tmp)
+        os.replace(tmp, db)  # the one step readers can observe: old file before, new file after
+        _fsync(db.parent)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        Path(f"{tmp}.wal").unlink(missing_ok=True)
     return rows
 
 
-def last_fingerprint(db: Path) -> str | None:
-    """The fingerprint of the last successful publication, or None if there is none."""
-    if not Path(db).exists():
+def last_publication(db: Path) -> tuple[str, str] | None:
+    """(run_id, fingerprint) of the publication in ``db``, or None if there is none or it cannot be read."""
+    log = _previous_log(Path(db))
+    if log is None or log.is_empty():
         return None
-    with connect(db, read_only=True) as con:
-        if not table_exists(con, "meta", "publish_log"):
-            return None
-        rows = con.execute(f"SELECT fingerprint FROM {PUBLISH_LOG} ORDER BY published_at DESC LIMIT 1").fetchall()
-        return rows[0][0] if rows else None
+    last = log.sort("published_at").row(-1, named=True)
+    return last["run_id"], last["fingerprint"]
+
+
+def last_fingerprint(db: Path) -> str | None:
+    """The fingerprint of the last successful publication, or None."""
+    last = last_publication(db)
+    return last[1] if last else None

@@ -1,13 +1,16 @@
-"""One materialisation of the whole graph on the bundled data into a temporary DuckDB file, shared by the
-pipeline tests (it is the expensive part: ~6 s)."""
+"""One materialisation of the whole graph on the bundled data into temporary DuckDB files (the analysts' file and
+the pipeline's working file), shared by the pipeline tests: it is the expensive part (~10 s)."""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
@@ -17,10 +20,18 @@ from warehouse.db import connect
 from warehouse.metadata import PUBLISHED_TABLES
 
 
+def work_db_for(db: Path) -> Path:
+    """The working file next to an analysts' file, named as sources.config.work_db_path names it."""
+    return db.with_name(f"{db.stem}.work{db.suffix}")
+
+
 def resources_for(data_dir: Path, db: Path, registers_dir: Path = BUNDLED_REGISTERS_DIR) -> dict[str, object]:
+    work = str(work_db_for(db))
     return {
-        "paths": UrbanSafetyPaths(data_dir=str(data_dir), database=str(db), registers_dir=str(registers_dir)),
-        "warehouse_io": WarehouseIOManager(database=str(db)),
+        "paths": UrbanSafetyPaths(
+            data_dir=str(data_dir), database=str(db), work_database=work, registers_dir=str(registers_dir)
+        ),
+        "warehouse_io": WarehouseIOManager(database=work),
     }
 
 
@@ -41,11 +52,23 @@ def published_snapshot(db: Path) -> dict[str, list[tuple]]:
         }
 
 
+@contextmanager
+def both_files(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The analysts' file, read-only, with the working file attached as `work` (for joins back to staging)."""
+    with connect(db, read_only=True) as con:
+        con.execute(f"ATTACH '{work_db_for(db)}' AS work (READ_ONLY)")
+        yield con
+
+
 @dataclass
 class BuiltWarehouse:
     db: Path
     data_dir: Path
     result: dg.ExecuteInProcessResult
+
+    @property
+    def work_db(self) -> Path:
+        return work_db_for(self.db)
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +80,8 @@ def built(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path) -> BuiltWareh
 
 @pytest.fixture
 def warehouse_copy(built: BuiltWarehouse, tmp_path: Path) -> Path:
-    """A private copy of the built warehouse for tests that run again on top of it."""
+    """A private copy of the built warehouse (both files) for tests that run again on top of it."""
     copy = tmp_path / "copy.duckdb"
     shutil.copyfile(built.db, copy)
+    shutil.copyfile(built.work_db, work_db_for(copy))
     return copy

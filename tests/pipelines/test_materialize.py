@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipelines.conftest import BuiltWarehouse, materialize_all, published_snapshot
+from tests.pipelines.conftest import BuiltWarehouse, both_files, materialize_all, published_snapshot
 from warehouse.catalogue import CATALOGUE
-from warehouse.db import connect
 
 
 def _sql(db: Path, query: str) -> list[tuple]:
-    with connect(db, read_only=True) as con:
+    """Run a query on the analysts' file, with the pipeline's working file attached as `work`."""
+    with both_files(db) as con:
         return con.execute(query).fetchall()
 
 
@@ -40,7 +40,7 @@ def test_every_catalogued_indicator_covers_every_territory_its_sources_cover(bui
     missing = _sql(
         built.db,
         """
-        SELECT DISTINCT o.geo FROM staging.observations o
+        SELECT DISTINCT o.geo FROM work.staging.observations o
         WHERE o.dataset = 'urb_percep' AND o.value IS NOT NULL
           AND o.geo NOT IN (SELECT geo_code FROM published.indicator_values WHERE source_dataset = 'urb_percep')
         """,
@@ -49,7 +49,7 @@ def test_every_catalogued_indicator_covers_every_territory_its_sources_cover(bui
     silc = _sql(
         built.db,
         """
-        SELECT DISTINCT o.geo FROM staging.observations o
+        SELECT DISTINCT o.geo FROM work.staging.observations o
         WHERE o.dataset LIKE 'ilc_%' AND o.value IS NOT NULL AND length(o.geo) = 2 AND o.geo NOT LIKE 'E_'
           AND o.geo NOT IN (SELECT geo_code FROM published.indicator_values WHERE source_dataset LIKE 'ilc_%')
         """,
@@ -77,7 +77,7 @@ def test_source_flags_reach_the_published_row(built: BuiltWarehouse) -> None:
         WITH src AS (
             SELECT o.dataset, o.geo, o.period, regexp_extract(o.dimensions, 'iccs=([^|]*)', 1) AS iccs,
                    coalesce(o.obs_status, '') || coalesce(p.obs_status, '') AS flags
-            FROM staging.observations o JOIN staging.population p USING (geo, period)
+            FROM work.staging.observations o JOIN work.staging.population p USING (geo, period)
             WHERE o.dataset IN ('crim_off_cat', 'crim_gen_reg') AND o.unit = 'NR' AND o.value IS NOT NULL
         )
         SELECT count(*) FROM published.indicator_values v
@@ -97,7 +97,7 @@ def test_missing_source_values_are_never_published_as_zero(built: BuiltWarehouse
     leaked = _sql(
         built.db,
         """
-        SELECT count(*) FROM published.indicator_values v JOIN staging.observations o
+        SELECT count(*) FROM published.indicator_values v JOIN work.staging.observations o
           ON v.indicator_id IN ('SEC_RECORDED_RATE', 'SEC_HOM_COUNT_CITY')
          AND o.geo = v.geo_code AND o.period = v.period AND o.unit = 'NR'
          AND o.dataset = split_part(v.source_dataset, ' / ', 1)

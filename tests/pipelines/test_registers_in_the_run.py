@@ -7,17 +7,16 @@ import shutil
 from pathlib import Path
 
 from sources.config import BUNDLED_REGISTERS_DIR
-from tests.pipelines.conftest import BuiltWarehouse, materialize_all
-from warehouse.db import connect
+from tests.pipelines.conftest import BuiltWarehouse, both_files, materialize_all
 
 
 def test_example_registers_are_published_and_labelled(built: BuiltWarehouse) -> None:
-    with connect(built.db, read_only=True) as con:
+    with both_files(built.db) as con:
         rows = con.execute(
             "SELECT indicator_id, count(*), bool_and(note LIKE '%EXAMPLE DATA%') FROM published.indicator_values "
             "WHERE indicator_id IN ('PP_LEVEL_SHARE', 'PP_BALANCE', 'CIM_CONDITIONS') GROUP BY 1 ORDER BY 1"
         ).fetchall()
-        errors = con.execute("SELECT count(*) FROM staging.register_errors").fetchall()[0][0]
+        errors = con.execute("SELECT count(*) FROM work.staging.register_errors").fetchall()[0][0]
     assert [r[0] for r in rows] == ["CIM_CONDITIONS", "PP_BALANCE", "PP_LEVEL_SHARE"]
     assert all(labelled for _, _, labelled in rows)
     assert errors == 0
@@ -41,11 +40,11 @@ def test_a_register_with_a_bad_row_publishes_nothing_from_it(
     assert result.success  # a rejected register does not stop the other tables
     [check] = [e for e in result.get_asset_check_evaluations() if e.check_name == "register_accepted"]
     assert not check.passed
-    with connect(warehouse_copy, read_only=True) as con:
+    with both_files(warehouse_copy) as con:
         published = con.execute(
             "SELECT indicator_id, count(*) FROM published.indicator_values "
             "WHERE indicator_id LIKE 'PP_%' OR indicator_id = 'CIM_CONDITIONS' GROUP BY 1 ORDER BY 1"
         ).fetchall()
-        errors = con.execute('SELECT file, line, "column", message FROM staging.register_errors').fetchall()
+        errors = con.execute('SELECT file, line, "column", message FROM work.staging.register_errors').fetchall()
     assert published == [("CIM_CONDITIONS", 20)]  # the other register still publishes
     assert errors == [("prevention_pyramid.csv", 3, "pyramid_level", "7 is not a pyramid level (1-4)")]

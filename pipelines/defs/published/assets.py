@@ -43,10 +43,13 @@ _SPECS = [
 
 @dg.multi_asset(specs=_SPECS, pool="duckdb_write", name="publish_tables")
 def publish_tables(context: AssetExecutionContext, paths: UrbanSafetyPaths):
-    """Read the checked staging tables and the catalogue, then replace all published tables at once."""
-    frames = {t: store.read_table(paths.db_path, "staging", name) for t, name in STAGING_SOURCE.items()}
+    """Read the checked staging tables and the catalogue from the working file, then swap in a new snapshot of
+    the analysts' file holding all published tables (warehouse.publish)."""
+    frames = {t: store.read_table(paths.work_db_path, "staging", name) for t, name in STAGING_SOURCE.items()}
     frames[INDICATORS] = catalogue_frame()
-    rows = publish(paths.db_path, frames, run_id=context.run_id, fingerprint=fingerprint(paths.data_path))
+    rows = publish(
+        paths.db_path, frames, run_id=context.run_id, fingerprint=fingerprint(paths.data_path, paths.registers_path)
+    )
     for table in PUBLISHED_TABLES:
         yield dg.MaterializeResult(
             asset_key=["published", table.name],
