@@ -5,7 +5,10 @@ PY := $(VENV)/bin/python
 # The environment is rebuilt when the lock file changes.
 STAMP := $(VENV)/.installed
 
-.PHONY: run test dev lint format bench lock clean
+.PHONY: run test dev export lint format bench lock clean
+# The Dagster UI listens on this host only; set HOST=0.0.0.0 to expose it on purpose.
+HOST ?= 127.0.0.1
+PORT ?= 3000
 
 $(STAMP): requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,9 +23,13 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## Open the Dagster UI on http://127.0.0.1:3000 with everything loaded (instance config: ./dagster.yaml).
+## Open the Dagster UI on http://$(HOST):$(PORT) with everything loaded (instance config: ./dagster.yaml).
 dev: $(STAMP)
-	DAGSTER_HOME=$(CURDIR) $(VENV)/bin/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
+	DAGSTER_HOME=$(CURDIR) $(VENV)/bin/dagster dev -m pipelines.definitions -h $(HOST) -p $(PORT)
+
+## Write the published tables as CSV (spreadsheet-safe) into warehouse/exports/.
+export: $(STAMP)
+	$(PY) -m warehouse.export
 
 ## Time `make run` (full and no-change) on a temporary warehouse; writes bench/results.md.
 bench: $(STAMP)
