@@ -6,6 +6,7 @@ import dagster as dg
 
 from pipelines.defs.assessment.assets import ASSESSMENT_ASSETS
 from pipelines.defs.assessment.checks import ASSESSMENT_CHECKS
+from pipelines.defs.automation.definitions import AUTOMATION_JOBS, AUTOMATION_SCHEDULES, AUTOMATION_SENSORS
 from pipelines.defs.crime.assets import CRIME_ASSETS
 from pipelines.defs.funding.assets import FUNDING_ASSETS
 from pipelines.defs.indicators.assets import INDICATOR_ASSETS
@@ -37,23 +38,14 @@ all_assets_job = dg.define_asset_job(
     description="Read every source, compute every indicator, check, and publish.",
 )
 
-# Eurostat crime and population tables are updated a few times a year; a monthly refresh catches a new
-# release within weeks. 06:00 UTC on the 2nd avoids month-end publication windows.
-monthly_refresh = dg.ScheduleDefinition(
-    name="monthly_refresh",
-    job=all_assets_job,
-    cron_schedule="0 6 2 * *",
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-)
-
 
 def build_definitions(resources: dict[str, object] | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=ALL_ASSETS,
         asset_checks=ALL_CHECKS,
-        jobs=[all_assets_job],
-        schedules=[monthly_refresh],
+        jobs=[all_assets_job, *AUTOMATION_JOBS],
+        schedules=AUTOMATION_SCHEDULES,
+        sensors=AUTOMATION_SENSORS,
         resources=resources or default_resources(),
         # One writer on one DuckDB file, small data: steps run in one process, one after another, so no step
         # ever waits on the file lock and a run pays the imports once.

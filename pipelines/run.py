@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipelines.fingerprint import fingerprint
-from sources.config import data_dir, db_path, registers_dir, work_db_path
+from sources.config import data_dir, db_path, live_mode, registers_dir, work_db_path
 from warehouse.catalogue import CATALOGUE
 from warehouse.db import connect, table_exists
 from warehouse.metadata import PUBLISHED_TABLES
@@ -79,7 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     db, work_db, data = db_path(), work_db_path(), data_dir()
-    print(f"data: {data}")
+    print(f"data: {data}{' (live mode)' if live_mode() else ''}")
+    if live_mode():
+        from sources.live import refresh_sources
+
+        refresh = refresh_sources(data)
+        print(refresh.summary())
     current = fingerprint(data, registers_dir())
     if not args.force and work_db.exists() and last_fingerprint(db) == current:
         print("nothing changed since the last publication (same raw files, registers and code): tables kept")

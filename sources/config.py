@@ -17,9 +17,23 @@ DB_ENV = "URBAN_SAFETY_DB"
 WORK_DB_ENV = "URBAN_SAFETY_WORK_DB"
 
 
+LIVE_ENV = "URBAN_SAFETY_LIVE"
+DOWNLOADS_DIR = PROJECT_ROOT / "warehouse" / "downloads"
+
+
+def live_mode() -> bool:
+    """Live mode (``URBAN_SAFETY_LIVE=1``): sources are fetched from their publishers before a run. Off by
+    default: the bundled files are the input and nothing touches the network."""
+    return os.environ.get(LIVE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
 def data_dir() -> Path:
-    """The raw-data folder: ``$URBAN_SAFETY_DATA_DIR`` or the bundled ``data/raw``."""
-    return Path(os.environ.get(DATA_DIR_ENV) or BUNDLED_DATA_DIR).resolve()
+    """The raw-data folder: ``$URBAN_SAFETY_DATA_DIR``; else, in live mode, ``warehouse/downloads`` (the bundled
+    copies are never overwritten by downloads); else the bundled ``data/raw``."""
+    explicit = os.environ.get(DATA_DIR_ENV)
+    if explicit:
+        return Path(explicit).resolve()
+    return (DOWNLOADS_DIR if live_mode() else BUNDLED_DATA_DIR).resolve()
 
 
 def db_path() -> Path:

@@ -50,9 +50,7 @@ JSON_TYPES = frozenset({"application/json"})
 CSV_TYPES = frozenset({"text/csv"})
 
 # The 27 member states + UK, in the order the bundled JSON-stat extracts list them.
-EU27_UK = (
-    "BE BG CZ DK DE EE IE EL ES FR HR IT CY LV LT LU HU MT NL AT PL PT RO SI SK FI SE UK"
-).split()
+EU27_UK = ("BE BG CZ DK DE EE IE EL ES FR HR IT CY LV LT LU HU MT NL AT PL PT RO SI SK FI SE UK").split()
 
 
 @dataclass(frozen=True)
@@ -189,7 +187,6 @@ SOURCE_LOCATIONS: dict[str, SourceLocation] = {
     name: SourceLocation(name, url, types, _max_bytes(size), rhythm, size, note)
     for name, (url, types, rhythm, size, note) in _TABLE.items()
 }
-
 
 
 def missing_locations() -> list[str]:

@@ -95,8 +95,34 @@ def test_candidate_checks_are_blocking() -> None:
     assert found == BLOCKING_CHECKS
 
 
-def test_job_and_monthly_schedule() -> None:
-    job = defs.resolve_job_def("urban_safety_all")
-    schedule = defs.resolve_schedule_def("monthly_refresh")
-    assert schedule.cron_schedule == "0 6 2 * *"
-    assert schedule.job_name == job.name
+def test_jobs_schedules_follow_release_rhythms_and_sensor() -> None:
+    assert defs.resolve_job_def("urban_safety_all")
+    monthly = defs.resolve_schedule_def("monthly_refresh")
+    yearly = defs.resolve_schedule_def("yearly_refresh")
+    assert (monthly.cron_schedule, yearly.cron_schedule) == ("0 6 2 * *", "0 6 15 1 *")
+    monthly_raw = {
+        k.to_user_string()
+        for k in defs.resolve_job_def(monthly.job_name).asset_layer.selected_asset_keys
+        if k.path[0] == "raw"
+    }
+    yearly_raw = {
+        k.to_user_string()
+        for k in defs.resolve_job_def(yearly.job_name).asset_layer.selected_asset_keys
+        if k.path[0] == "raw"
+    }
+    assert {"raw/crim_off_cat", "raw/crim_gen_reg", "raw/demo_r_pjanaggr3"} <= monthly_raw
+    assert "raw/urb_percep" in yearly_raw and "raw/urb_percep" not in monthly_raw
+    assert defs.resolve_sensor_def("upstream_changes").job_name == "urban_safety_all"
+
+
+def test_writers_are_serialised_by_the_instance_configuration() -> None:
+    """Every asset that writes DuckDB is in the duckdb_write pool; dagster.yaml gives pools one slot."""
+    import yaml
+
+    from sources.config import PROJECT_ROOT
+
+    config = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())
+    assert config["concurrency"]["pools"]["default_limit"] == 1
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        assert graph.get(key).pools == {"duckdb_write"}, key
