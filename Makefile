@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # The environment is rebuilt when the lock file changes.
 STAMP := $(VENV)/.installed
 
-.PHONY: run test dev export lint format bench lock clean
+.PHONY: run test dev export quality lint format bench lock clean
 # The Dagster UI listens on this host only; set HOST=0.0.0.0 to expose it on purpose.
 HOST ?= 127.0.0.1
 PORT ?= 3000
@@ -26,6 +26,10 @@ test: $(STAMP)
 ## Open the Dagster UI on http://$(HOST):$(PORT) with everything loaded (instance config: ./dagster.yaml).
 dev: $(STAMP)
 	DAGSTER_HOME=$(CURDIR) $(VENV)/bin/dagster dev -m pipelines.definitions -h $(HOST) -p $(PORT)
+
+## Run every Great Expectations suite on the warehouse and write the Data Docs to warehouse/data_docs/.
+quality: $(STAMP)
+	$(PY) -m expectations.gx_runner --docs warehouse/data_docs
 
 ## Write the published tables as CSV (spreadsheet-safe) into warehouse/exports/.
 export: $(STAMP)

@@ -15,6 +15,7 @@ from pipelines.defs.ingest.assets import RAW_ASSETS
 from pipelines.defs.observations.assets import OBSERVATION_ASSETS
 from pipelines.defs.published.assets import PUBLISHED_ASSETS
 from pipelines.defs.published.checks import PUBLISHED_CHECKS
+from pipelines.defs.quality.checks import BLOCKING_GX_CHECKS, REPORT_GX_CHECKS
 from pipelines.defs.registers.assets import REGISTER_ASSETS, REGISTER_CHECKS
 from pipelines.defs.survey.assets import SURVEY_ASSETS
 from pipelines.resources import default_resources
@@ -30,12 +31,27 @@ ALL_ASSETS = [
     *ASSESSMENT_ASSETS,
     *PUBLISHED_ASSETS,
 ]
-ALL_CHECKS = [*INDICATOR_CHECKS, *REGISTER_CHECKS, *ASSESSMENT_CHECKS, *PUBLISHED_CHECKS]
+ALL_CHECKS = [
+    *INDICATOR_CHECKS,
+    *REGISTER_CHECKS,
+    *ASSESSMENT_CHECKS,
+    *PUBLISHED_CHECKS,
+    *BLOCKING_GX_CHECKS,
+    *REPORT_GX_CHECKS,
+]
 
+# The GX report suites (every raw, staging and published table) run in their own job: the blocking ones on the
+# candidates are part of every run, the full report would double its time (README, "Operations").
+_report_checks = dg.AssetSelection.checks(*REPORT_GX_CHECKS)
 all_assets_job = dg.define_asset_job(
     "urban_safety_all",
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() - _report_checks,
     description="Read every source, compute every indicator, check, and publish.",
+)
+quality_report_job = dg.define_asset_job(
+    "quality_report",
+    selection=_report_checks,
+    description="Run the Great Expectations suite of every raw, staging and published table.",
 )
 
 
@@ -43,7 +59,7 @@ def build_definitions(resources: dict[str, object] | None = None) -> dg.Definiti
     return dg.Definitions(
         assets=ALL_ASSETS,
         asset_checks=ALL_CHECKS,
-        jobs=[all_assets_job, *AUTOMATION_JOBS],
+        jobs=[all_assets_job, quality_report_job, *AUTOMATION_JOBS],
         schedules=AUTOMATION_SCHEDULES,
         sensors=AUTOMATION_SENSORS,
         resources=resources or default_resources(),

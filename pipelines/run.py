@@ -92,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wall time: {time.perf_counter() - started:.1f} s")
         return 0
 
+    from expectations.gx_runner import preload_in_background
+
+    preload_in_background()  # the blocking GX checks need it at the end; import it while the sources load
     import dagster as dg  # imported only when there is work to do: it costs ~1 s
 
     from pipelines.definitions import build_definitions
