@@ -11,7 +11,7 @@ from pipelines.defs.crime.assets import CRIME_ASSETS
 from pipelines.defs.funding.assets import FUNDING_ASSETS
 from pipelines.defs.indicators.assets import INDICATOR_ASSETS
 from pipelines.defs.indicators.checks import INDICATOR_CHECKS
-from pipelines.defs.ingest.assets import RAW_ASSETS
+from pipelines.defs.ingest.assets import QUARANTINE_ASSETS, QUARANTINE_CHECKS, RAW_ASSETS
 from pipelines.defs.observations.assets import OBSERVATION_ASSETS
 from pipelines.defs.published.assets import PUBLISHED_ASSETS
 from pipelines.defs.published.checks import PUBLISHED_CHECKS
@@ -22,6 +22,7 @@ from pipelines.resources import default_resources
 
 ALL_ASSETS = [
     *RAW_ASSETS,
+    *QUARANTINE_ASSETS,
     *OBSERVATION_ASSETS,
     *CRIME_ASSETS,
     *SURVEY_ASSETS,
@@ -33,6 +34,7 @@ ALL_ASSETS = [
 ]
 ALL_CHECKS = [
     *INDICATOR_CHECKS,
+    *QUARANTINE_CHECKS,
     *REGISTER_CHECKS,
     *ASSESSMENT_CHECKS,
     *PUBLISHED_CHECKS,

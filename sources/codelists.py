@@ -1,4 +1,13 @@
-"""Eurostat code lists: the GEO and CITIES TSV exports and the ``.dic`` label dictionaries."""
+"""Eurostat code lists: the GEO and CITIES TSV exports and the ``.dic`` label dictionaries.
+
+Unlike the data files, a code list has no row-level quarantine: every problem in it is structural and raises
+:class:`~sources.errors.SourceFormatError` naming file, line and column. That includes a repeated code. A code list
+is the reference other files are checked against (:func:`known_codes`, used with
+:func:`sources.quarantine.quarantine_unknown_codes`) and the source of every label and GEO "standard code"; a
+repeated code (two labels, or two statuses, for one code) means the export itself is wrong, perhaps two releases
+concatenated, and keeping "the first" would pick a label or status silently, then multiply rows in every join on the
+list. The lists are small, versioned files: replacing a broken one is cheap, guessing is not.
+"""
 
 from __future__ import annotations
 
@@ -73,3 +82,15 @@ def read_dic(path: Path | str) -> pl.DataFrame:
         seen[code] = lineno
         rows.append((code, label.strip(), lineno))
     return pl.DataFrame(rows, schema={"code": pl.String, "label": pl.String, "source_line": pl.Int32}, orient="row")
+
+
+def known_codes(*code_lists: pl.DataFrame) -> set[str]:
+    """Every code of one or more code lists (frames of :func:`read_code_list` or :func:`read_dic`).
+
+    For geographic codes: ``known_codes(geo, cities)`` with the GEO and CITIES lists, passed to
+    :func:`sources.quarantine.quarantine_unknown_codes`. Not for ICCS: iccs.dic lacks codes Eurostat now uses.
+    """
+    codes: set[str] = set()
+    for frame in code_lists:
+        codes.update(frame["code"].to_list())
+    return codes

@@ -6,9 +6,15 @@ area for rural-development programmes), 19 comma-separated columns, RFC 4180 quo
 * The header is checked by column NAME, never by position: a missing, renamed, repeated or extra column stops
   the read with a message naming the file, line 1 and the column.
 * Every record must have 19 fields; a record's line is the file line it starts on (quoted fields may span lines).
+  A record with another field count, a blank line inside the data, a file that does not end with a line break
+  (truncated), bytes that are not UTF-8 or broken CSV quoting are structural: :class:`SourceFormatError`.
 * Amounts are parsed EXACTLY: the text is checked against a plain decimal pattern (at most two decimals, no
   exponent, no thousands separator) and converted with :class:`decimal.Decimal` into a Polars
   ``Decimal(20, 2)``, so sums are exact to the cent. No float is ever on the way in.
+* An amount that does not match the pattern (``x12``, ``1.234,5``, ``1e5``) is row-level: the record is left out
+  of the frame and each such cell gets a quarantine row (:mod:`sources.quarantine`, reason ``invalid_amount``,
+  column = the header name, value_raw = the text as written, blanks around it stripped).
+  :func:`read_esif_planned_with_quarantine` returns both; :func:`read_esif_planned` the frame only.
 * An empty amount is missing (null), never zero; :func:`missing_amounts` counts them. Other empty text cells
   become null too. ``VOID`` (the platform's "not applicable" marker) is kept as written.
 * UTF-8 with or without BOM, LF or CRLF.
@@ -26,6 +32,7 @@ import polars as pl
 
 from sources.errors import SourceFormatError
 from sources.eurostat import file_sha256
+from sources.quarantine import INVALID_AMOUNT, quarantine_frame
 
 ESIF_PLANNED_DATASET = "esif_2014_2020_planned"
 ESIF_PLANNED_RELPATH = "cohesion_esif/ESIF_2014-2020_FINANCES_PLANNED_DETAILS_190411.csv"
@@ -81,7 +88,11 @@ def _decode(path: Path, data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise SourceFormatError(path, f"not valid UTF-8 (byte {data[exc.start]:#04x})", line) from None
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        column = len(data[line_start : exc.start].decode("utf-8", errors="replace")) + 1  # characters, not bytes
+        raise SourceFormatError(
+            path, f"not valid UTF-8 (byte {data[exc.start]:#04x})", line, f"char {column}"
+        ) from None
 
 
 def _check_header(path: Path, header: list[str]) -> list[str]:
@@ -103,26 +114,44 @@ def _check_header(path: Path, header: list[str]) -> list[str]:
     return names
 
 
-def _parse_decimal(path: Path, text: str, line: int, column: str) -> Decimal | None:
+_INVALID = object()  # marks a decimal cell that does not parse
+
+
+def _parse_decimal(text: str) -> Decimal | object | None:
+    """A decimal cell: ``Decimal``, ``None`` when empty (missing, never zero), or :data:`_INVALID`."""
     text = text.strip()
     if text == "":
         return None
     if not _DECIMAL.match(text):
-        raise SourceFormatError(
-            path,
-            f"amount {text!r} is not a plain decimal number (digits, optional '-', '.' and at most 2 decimals)",
-            line,
-            column,
-        )
+        return _INVALID
     return Decimal(text)
 
 
 def read_esif_planned(path: Path | str) -> pl.DataFrame:
     """The planned-finances CSV as a frame: snake_case columns (:data:`ESIF_PLANNED_COLUMNS`), exact
-    ``Decimal(20, 2)`` amounts (null when empty), and ``source_line``, the 1-based file line of the record."""
+    ``Decimal(20, 2)`` amounts (null when empty), and ``source_line``, the 1-based file line of the record.
+
+    Records with an invalid amount are left out; use :func:`read_esif_planned_with_quarantine` to get them."""
+    return read_esif_planned_with_quarantine(path)[0]
+
+
+def read_esif_planned_with_quarantine(path: Path | str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(frame, quarantine): the frame of :func:`read_esif_planned` and one quarantine row
+    (:data:`sources.quarantine.QUARANTINE_SCHEMA`) per invalid amount cell of the records left out of it."""
     path = Path(path)
-    text = _decode(path, path.read_bytes())
+    data = path.read_bytes()
+    text = _decode(path, data)
+    if text.strip() and not text.endswith("\n"):
+        n_lines = text.count("\n") + 1
+        last = text[text.rfind("\n") + 1 :].removesuffix("\r")
+        raise SourceFormatError(
+            path,
+            "the last line does not end with a line break: the file looks truncated",
+            n_lines,
+            f"char {len(last) + 1}",
+        )
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    problems: list[dict[str, object]] = []
     try:
         header = next(reader, None)
         if header is None or not any(h.strip() for h in header):
@@ -142,16 +171,31 @@ def read_esif_planned(path: Path | str) -> pl.DataFrame:
             if blank_since is not None:
                 raise SourceFormatError(path, "blank line inside the data", blank_since)
             if len(record) != n_fields:
-                raise SourceFormatError(path, f"expected {n_fields} comma-separated fields, found {len(record)}", start)
+                found = f"expected {n_fields} comma-separated fields, found {len(record)}"
+                if len(record) > n_fields:  # the column alignment is lost: structural
+                    column = str(n_fields + 1)
+                    raise SourceFormatError(path, f"{found}: field {column} has no column in the header", start, column)
+                missing = names[len(record)]
+                raise SourceFormatError(path, f"{found}: no field for column {missing!r}", start, missing)
+            parsed: dict[str, object] = {}
             for name, cell in zip(names, record, strict=True):
                 if name in DECIMAL_COLUMNS:
-                    columns[name].append(_parse_decimal(path, cell, start, name))
+                    value = _parse_decimal(cell)
+                    if value is _INVALID:
+                        problems.append(
+                            {"line": start, "column": name, "reason": INVALID_AMOUNT, "value_raw": cell.strip()}
+                        )
+                    parsed[name] = value
                 else:
-                    columns[name].append(cell if cell != "" else None)
+                    parsed[name] = cell if cell != "" else None
+            if any(v is _INVALID for v in parsed.values()):
+                continue  # the record is quarantined; the rest of the file is used
+            for name, value in parsed.items():
+                columns[name].append(value)
             lines.append(start)
     except csv.Error as exc:
         raise SourceFormatError(path, f"not valid CSV: {exc}", reader.line_num) from None
-    if not lines:
+    if not lines and not problems:
         raise SourceFormatError(path, "header but no data lines", 1)
     frame = pl.DataFrame(
         {
@@ -162,7 +206,8 @@ def read_esif_planned(path: Path | str) -> pl.DataFrame:
             "source_line": pl.Series("source_line", lines, dtype=pl.Int32),
         }
     )
-    return frame
+    quarantine = quarantine_frame(problems, source_file=path.name, dataset=ESIF_PLANNED_DATASET)
+    return frame, quarantine
 
 
 def missing_amounts(planned: pl.DataFrame) -> dict[str, int]:

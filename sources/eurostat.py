@@ -12,13 +12,31 @@ A cell is ``<number><space><flags>`` or ``:<space><flags>``; ``:`` is *missing*,
 kept as written (``flags``) and split into the two code lists Eurostat uses since January 2025
 (indicators.md §0.1): observation status (``b``, ``e``, ``p`` …) and confidentiality status (``C``,
 ``N``, ``P``; the legacy lower-case ``c`` is mapped to ``C``).
+
+Bad input (issue 4) is split in two (see :mod:`sources.quarantine`):
+
+* row-level problems do not stop the read: an unparseable cell, an unknown flag letter (TSV and JSON-stat) and a
+  repeated series key (TSV: the first line wins) are left out of ``cells`` and listed in ``quarantine`` with file,
+  line, column, reason and the text as written;
+* structural problems raise :class:`~sources.errors.SourceFormatError` naming file, line and column: a bad header
+  or time label, dimensions that are not identifiers or (when known, :data:`EUROSTAT_DIMENSIONS`) not the expected
+  ones, a line whose field count or key does not match the header, an empty or header-only file, bytes that are
+  not UTF-8, a TSV that does not end with a line break (a truncated download), invalid or truncated JSON, a
+  JSON-stat index outside the declared sizes, a truncated or corrupt gzip stream.
+
+Files compressed with gzip (``.tsv.gz`` from the bulk download) are read transparently: the content is
+decompressed when it starts with the gzip magic bytes; ``sha256`` stays the hash of the file as stored.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
+import math
 import re
+import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +44,15 @@ import numpy as np
 import polars as pl
 
 from sources.errors import SourceFormatError
+from sources.quarantine import (
+    DUPLICATE_KEY,
+    QUARANTINE_SCHEMA,
+    UNKNOWN_FLAG,
+    UNPARSEABLE_VALUE,
+    count_by_reason,
+    empty_quarantine,
+    quarantine_frame,
+)
 
 # Observation-status letters Eurostat has used (current list plus the pre-2025 ``r``, ``s`` and ``z``).
 OBS_STATUS_CODES = frozenset("bdefimnprsuz")
@@ -40,11 +67,39 @@ _PERIOD = re.compile(r"^[0-9]{4}(?:-?(?:M?[0-9]{2}|Q[1-4]|S[12]))?$")
 _DIM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 TIME_LABELS = ("TIME_PERIOD", "time")
 GEO_DIMENSIONS = ("geo", "cities")
+# Every character a flag string may contain.
+_FLAG_CHARS = "".join(sorted(OBS_STATUS_CODES | CONF_STATUS_CODES | _FLAG_MARKERS))
+_UNKNOWN_FLAG_CHAR = re.compile(f"[^{re.escape(_FLAG_CHARS)}]")
+GZIP_MAGIC = b"\x1f\x8b"
+
+# The dimensions of each registry dataset (sources.registry), in any order. When a reader is given one of these
+# names as ``dataset``, a file with other dimensions (one renamed, missing or added) is a structural error: every
+# downstream step selects dimensions by name. Checked on the bundled files.
+EUROSTAT_DIMENSIONS: dict[str, tuple[str, ...]] = {
+    "crim_off_cat": ("freq", "iccs", "unit", "geo"),
+    "crim_gen_reg": ("freq", "unit", "iccs", "geo"),
+    "crim_hom_ocit": ("freq", "unit", "cities"),
+    "demo_pjan": ("freq", "unit", "age", "sex", "geo"),
+    "tps00001": ("indic_de", "geo"),
+    "demo_r_pjanaggr3": ("freq", "unit", "sex", "age", "geo"),
+    "urb_percep": ("indic_ur", "unit", "cities"),
+    "ilc_mddw03": ("freq", "hhtyp", "incgrp", "unit", "geo"),
+    "ilc_pw03": ("freq", "statinfo", "unit", "isced11", "domain", "sex", "age", "geo"),
+    "ilc_pw03b": ("freq", "domain", "statinfo", "isced11", "sex", "age", "unit", "geo"),
+    "ilc_scp09": ("freq", "frequenc", "pers_cat", "isced11", "age", "sex", "unit", "geo"),
+    "ilc_scp15": ("freq", "isced11", "age", "sex", "unit", "geo"),
+    "ilc_scp17": ("freq", "isced11", "age", "sex", "unit", "geo"),
+    "ilc_scp19": ("freq", "isced11", "acl00", "age", "sex", "unit", "geo"),
+}
 
 
 @dataclass(frozen=True)
 class EurostatTable:
-    """One Eurostat file as read: its cells in long form plus what identifies the file."""
+    """One Eurostat file as read: its cells in long form plus what identifies the file.
+
+    ``quarantine`` (:data:`sources.quarantine.QUARANTINE_SCHEMA`) lists the row-level problems; the cells they
+    concern are not in ``cells``.
+    """
 
     dataset: str
     dimensions: list[str]
@@ -54,6 +109,7 @@ class EurostatTable:
     source_version: str
     serialisation: str
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    quarantine: pl.DataFrame = field(default_factory=empty_quarantine)
 
     @property
     def geo_dimension(self) -> str:
@@ -62,9 +118,44 @@ class EurostatTable:
                 return name
         raise SourceFormatError(self.source_file, f"no geographic dimension ({' or '.join(GEO_DIMENSIONS)})")
 
+    @property
+    def quarantine_counts(self) -> dict[str, int]:
+        """Quarantine rows per reason (only reasons that occur)."""
+        return count_by_reason(self.quarantine)
+
 
 def file_sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _gunzip(path: Path, data: bytes) -> bytes:
+    """The decompressed content of a gzip file; a truncated or corrupt stream names where the data stops."""
+    try:
+        return gzip.decompress(data)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        # Decompress what can be decompressed, chunk by chunk, to tell the reader where the content breaks off.
+        partial = bytearray()
+        decompressor = zlib.decompressobj(wbits=31)
+        try:
+            for start in range(0, len(data), 1 << 16):
+                partial += decompressor.decompress(data[start : start + (1 << 16)])
+        except zlib.error:
+            pass
+        line = partial.count(b"\n") + 1
+        last = bytes(partial[partial.rfind(b"\n") + 1 :])
+        column = len(last.decode("utf-8", errors="replace")) + 1
+        kind = "truncated" if isinstance(exc, EOFError) else "corrupt"
+        raise SourceFormatError(
+            path,
+            f"{kind} gzip stream ({exc}): the content breaks off after {len(partial)} decompressed bytes",
+            line,
+            f"char {column}",
+        ) from None
+
+
+def _content(path: Path, data: bytes) -> bytes:
+    """The file's content: gunzipped when it starts with the gzip magic bytes."""
+    return _gunzip(path, data) if data.startswith(GZIP_MAGIC) else data
 
 
 def _decode(path: Path, data: bytes) -> str:
@@ -81,17 +172,9 @@ def _decode(path: Path, data: bytes) -> str:
         ) from None
 
 
-def _check_flags(path: Path, flags: pl.Series, lines: pl.Series, columns: pl.Series) -> None:
-    """Refuse flag letters outside Eurostat's code lists: an unknown letter means we would mislabel data."""
-    allowed = "".join(sorted(OBS_STATUS_CODES | CONF_STATUS_CODES | _FLAG_MARKERS))
-    bad = flags.str.replace_all(f"[{re.escape(allowed)}]", "").str.len_chars() > 0
-    if bad.any():
-        # Report the first offending cell in file order (lowest line), as an editor would find it.
-        candidates = pl.DataFrame({"flag": flags, "line": lines, "column": columns, "pos": range(len(flags))})
-        first = candidates.filter(bad).sort("line", "pos").row(0, named=True)
-        raise SourceFormatError(
-            path, f"unknown flag {first['flag']!r} (known: {allowed})", first["line"], first["column"]
-        )
+def _unknown_flags(flags: pl.Expr) -> pl.Expr:
+    """True where a flag string has a letter outside Eurostat's code lists (we would mislabel the cell)."""
+    return flags.str.replace_all(f"[{re.escape(_FLAG_CHARS)}]", "").str.len_chars() > 0
 
 
 def split_flags(flags: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -104,17 +187,58 @@ def split_flags(flags: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     )
 
 
-def read_eurostat_tsv(path: Path | str, dataset: str | None = None) -> EurostatTable:
-    """Read an API TSV or an old bulk TSV. Both line endings, with or without BOM, any year order."""
+def _expected(dataset: str | None, expected_dimensions: Sequence[str] | None) -> Sequence[str] | None:
+    if expected_dimensions is not None:
+        return expected_dimensions
+    return EUROSTAT_DIMENSIONS.get(dataset) if dataset else None
+
+
+def _check_dimensions(path: Path, dims: list[str], expected: Sequence[str] | None, column: str) -> None:
+    """The file's dimensions must be the expected ones, in any order (each dataset orders them differently)."""
+    if expected is None:
+        return
+    unknown = [d for d in dims if d not in expected]
+    missing = [d for d in expected if d not in dims]
+    if unknown or missing:
+        parts = []
+        if unknown:
+            parts.append(f"unknown dimension(s) {unknown}")
+        if missing:
+            parts.append(f"missing dimension(s) {missing}")
+        raise SourceFormatError(
+            path, f"{'; '.join(parts)} (found {dims}, expected {list(expected)} in any order)", 1, column
+        )
+
+
+def read_eurostat_tsv(
+    path: Path | str, dataset: str | None = None, expected_dimensions: Sequence[str] | None = None
+) -> EurostatTable:
+    """Read an API TSV or an old bulk TSV (plain or gzip). Both line endings, with or without BOM, any year order.
+
+    ``expected_dimensions`` (any order) defaults to :data:`EUROSTAT_DIMENSIONS` of ``dataset`` when it is listed.
+    """
     path = Path(path)
     data = path.read_bytes()
-    text = _decode(path, data)
+    return _read_tsv_text(path, data, _decode(path, _content(path, data)), dataset, expected_dimensions)
+
+
+def _read_tsv_text(
+    path: Path, data: bytes, text: str, dataset: str | None, expected_dimensions: Sequence[str] | None
+) -> EurostatTable:
     lines = text.split("\n")
+    ends_with_line_break = len(lines) > 1 and lines[-1].strip() == ""
     while lines and lines[-1].strip() == "":
         lines.pop()
     if not lines:
         raise SourceFormatError(path, "empty file: no header line", 1)
     lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+    if not ends_with_line_break:
+        raise SourceFormatError(
+            path,
+            "the last line does not end with a line break: the file looks truncated",
+            len(lines),
+            f"char {len(lines[-1]) + 1}",
+        )
 
     header = lines[0].split("\t")
     first = header[0]
@@ -129,6 +253,8 @@ def read_eurostat_tsv(path: Path | str, dataset: str | None = None) -> EurostatT
             raise SourceFormatError(path, f"dimension name {d!r} is not an identifier", 1, "1")
     if len(set(dims)) != len(dims):
         raise SourceFormatError(path, f"repeated dimension in {dims}", 1, "1")
+    name = dataset or _dataset_from_name(path)
+    _check_dimensions(path, dims, _expected(dataset, expected_dimensions), "1")
     periods = [h.strip() for h in header[1:]]
     for pos, p in enumerate(periods, start=2):
         if not _PERIOD.match(p):
@@ -143,16 +269,28 @@ def read_eurostat_tsv(path: Path | str, dataset: str | None = None) -> EurostatT
     cells: list[list[str]] = []
     line_numbers: list[int] = []
     seen: dict[tuple[str, ...], int] = {}
+    duplicates: list[dict[str, object]] = []
     for lineno, line in enumerate(lines[1:], start=2):
         fields = line.split("\t")
         if len(fields) != n_fields:
-            raise SourceFormatError(path, f"expected {n_fields} tab-separated fields, found {len(fields)}", lineno)
+            found = f"expected {n_fields} tab-separated fields, found {len(fields)}"
+            if not line.strip():
+                raise SourceFormatError(path, f"blank line inside the data ({found})", lineno)
+            if len(fields) > n_fields:  # the column alignment is lost: structural
+                raise SourceFormatError(
+                    path, f"{found}: field {n_fields + 1} has no column in the header", lineno, str(n_fields + 1)
+                )
+            missing = periods[len(fields) - 1]
+            raise SourceFormatError(path, f"{found}: no field for period {missing!r}", lineno, missing)
         key = [k.strip() for k in fields[0].split(",")]
         if len(key) != len(dims) or any(k == "" for k in key):
             raise SourceFormatError(path, f"series key {fields[0]!r} does not match dimensions {dims}", lineno, first)
         tkey = tuple(key)
-        if tkey in seen:
-            raise SourceFormatError(path, f"series {fields[0]!r} repeats line {seen[tkey]}", lineno, first)
+        if tkey in seen:  # row-level: the first line of the series is used, this one is quarantined whole
+            duplicates.append(
+                {"line": lineno, "column": first, "reason": DUPLICATE_KEY, "value_raw": fields[0].strip(), "_pos": 0}
+            )
+            continue
         seen[tkey] = lineno
         keys.append(key)
         cells.append(fields[1:])
@@ -166,19 +304,51 @@ def read_eurostat_tsv(path: Path | str, dataset: str | None = None) -> EurostatT
     columns["source_line"] = line_numbers
     wide = pl.DataFrame(columns, schema={**{c: pl.String for c in dims + periods}, "source_line": pl.Int32})
     long = wide.unpivot(index=[*dims, "source_line"], on=periods, variable_name="period", value_name="cell")
-    long = _parse_cells(path, long)
+    long, bad = _parse_cells(long)
+    positions = {p: i for i, p in enumerate(periods, start=1)}
+    problems = pl.concat(
+        [
+            pl.DataFrame(
+                duplicates,
+                schema={
+                    "line": pl.Int64,
+                    "column": pl.String,
+                    "reason": pl.String,
+                    "value_raw": pl.String,
+                    "_pos": pl.Int64,
+                },
+            ),
+            bad.select(
+                pl.col("source_line").cast(pl.Int64).alias("line"),
+                pl.col("period").alias("column"),
+                pl.col("_reason").alias("reason"),
+                pl.col("value_raw"),
+                pl.col("period").replace_strict(positions, return_dtype=pl.Int64).alias("_pos"),
+            ),
+        ]
+    ).sort("line", "_pos")
+    quarantine = problems.select(
+        pl.lit(path.name).alias("source_file"),
+        "line",
+        "column",
+        "reason",
+        "value_raw",
+        pl.lit(name).alias("dataset"),
+    ).cast(QUARANTINE_SCHEMA)
     return EurostatTable(
-        dataset=dataset or _dataset_from_name(path),
+        dataset=name,
         dimensions=dims,
         cells=long,
         source_file=path.name,
         sha256=file_sha256(data),
         source_version=f"sha256:{file_sha256(data)[:12]}",
         serialisation="tsv_api" if time_label.strip() == "TIME_PERIOD" else "tsv_bulk",
+        quarantine=quarantine,
     )
 
 
-def _parse_cells(path: Path, long: pl.DataFrame) -> pl.DataFrame:
+def _parse_cells(long: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(cells, bad): parsed cells, and the unparseable / unknown-flag cells with their reason (``_reason``)."""
     cell = pl.col("cell").str.strip_chars()
     parsed = long.with_columns(
         cell.alias("value_raw"),
@@ -186,22 +356,26 @@ def _parse_cells(path: Path, long: pl.DataFrame) -> pl.DataFrame:
         cell.str.extract(_CELL.pattern, 2).alias("flags"),
         cell.str.contains(_CELL.pattern).alias("_ok"),
     )
-    bad = parsed.filter(~pl.col("_ok"))
-    if bad.height:
-        first = bad.sort("source_line").row(0, named=True)
-        raise SourceFormatError(
-            path,
-            f"cell {first['cell']!r} is neither a number nor ':' followed by flags",
-            first["source_line"],
-            first["period"],
-        )
-    _check_flags(path, parsed["flags"], parsed["source_line"], parsed["period"])
+    reason = (
+        pl.when(~pl.col("_ok"))
+        .then(pl.lit(UNPARSEABLE_VALUE))
+        .when(_unknown_flags(pl.col("flags")))
+        .then(pl.lit(UNKNOWN_FLAG))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+    parsed = parsed.with_columns(reason.alias("_reason"))
+    bad = parsed.filter(pl.col("_reason").is_not_null()).select("source_line", "period", "value_raw", "_reason")
     obs, conf = split_flags(pl.col("flags"))
-    return parsed.with_columns(
-        pl.col("_number").cast(pl.Float64).alias("value"),
-        obs.alias("obs_status"),
-        conf.alias("conf_status"),
-    ).drop("cell", "_number", "_ok")
+    good = (
+        parsed.filter(pl.col("_reason").is_null())
+        .with_columns(
+            pl.col("_number").cast(pl.Float64).alias("value"),
+            obs.alias("obs_status"),
+            conf.alias("conf_status"),
+        )
+        .drop("cell", "_number", "_ok", "_reason")
+    )
+    return good, bad
 
 
 def _dataset_from_name(path: Path) -> str:
@@ -209,11 +383,32 @@ def _dataset_from_name(path: Path) -> str:
     return stem.removeprefix("estat_")
 
 
-def read_jsonstat(path: Path | str, dataset: str | None = None) -> EurostatTable:
-    """Read a JSON-stat 2.0 dataset (Eurostat dissemination API, ``format=JSON``)."""
+def read_jsonstat(
+    path: Path | str, dataset: str | None = None, expected_dimensions: Sequence[str] | None = None
+) -> EurostatTable:
+    """Read a JSON-stat 2.0 dataset (Eurostat dissemination API, ``format=JSON``), plain or gzip."""
     path = Path(path)
     data = path.read_bytes()
-    text = _decode(path, data)
+    return _read_jsonstat_text(path, data, _decode(path, _content(path, data)), dataset, expected_dimensions)
+
+
+def _json_text(value: object) -> str:
+    """A JSON member as written (strings keep their quotes, so ``"12"`` and ``12`` stay distinguishable)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _is_number(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
+def _read_jsonstat_text(
+    path: Path, data: bytes, text: str, dataset: str | None, expected_dimensions: Sequence[str] | None
+) -> EurostatTable:
     if not text.strip():
         raise SourceFormatError(path, "empty file", 1)
     try:
@@ -225,16 +420,28 @@ def read_jsonstat(path: Path | str, dataset: str | None = None) -> EurostatTable
     ids, sizes, dims = doc.get("id"), doc.get("size"), doc.get("dimension")
     if not isinstance(ids, list) or not isinstance(sizes, list) or len(ids) != len(sizes):
         raise SourceFormatError(path, '"id" and "size" must be lists of equal length', 1, "id")
+    for d in ids:
+        if not isinstance(d, str) or not _DIM_NAME.match(d):
+            raise SourceFormatError(path, f"dimension name {d!r} is not an identifier", 1, "id")
+    if len(set(ids)) != len(ids):
+        raise SourceFormatError(path, f"repeated dimension in {ids}", 1, "id")
+    if any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in sizes):
+        raise SourceFormatError(path, f'"size" must be non-negative integers, found {sizes}', 1, "size")
     if not isinstance(dims, dict) or any(d not in dims for d in ids):
         raise SourceFormatError(path, '"dimension" must describe every id', 1, "dimension")
-    time_dim = next((d for d in ids if d in ("time", "TIME_PERIOD")), None)
+    time_dim = next((d for d in ids if d in TIME_LABELS), None)
     if time_dim is None:
         raise SourceFormatError(path, "no time dimension", 1, "id")
+    ext = doc.get("extension") or {}
+    name = dataset or str(ext.get("id") or _dataset_from_name(path)).lower()
+    _check_dimensions(path, [d for d in ids if d != time_dim], _expected(dataset, expected_dimensions), "id")
 
     codes: dict[str, list[str]] = {}
     labels: dict[str, dict[str, str]] = {}
     for d, size in zip(ids, sizes, strict=True):
-        category = dims[d].get("category", {})
+        category = dims[d].get("category", {}) if isinstance(dims[d], dict) else None
+        if not isinstance(category, dict):
+            raise SourceFormatError(path, "category must be an object", 1, f"dimension.{d}")
         index = category.get("index")
         if isinstance(index, list):
             ordered = [str(c) for c in index]
@@ -256,14 +463,24 @@ def read_jsonstat(path: Path | str, dataset: str | None = None) -> EurostatTable
             raise SourceFormatError(path, f"size says {size} categories, index has {len(ordered)}", 1, f"dimension.{d}")
         codes[d] = ordered
         labels[d] = {str(k): str(v) for k, v in (category.get("label") or {}).items()}
+    for period in codes[time_dim]:
+        if not _PERIOD.match(period):
+            raise SourceFormatError(path, f"time category {period!r} is not a period", 1, f"dimension.{time_dim}")
 
     total = int(np.prod(sizes)) if sizes else 0
     values = _sparse(path, doc.get("value"), total, "value")
     status = _sparse(path, doc.get("status"), total, "status")
+    # Row-level: a value that is not a finite number, a status with a letter outside the code lists.
+    problems: list[tuple[int, int, str, str, str]] = []
     for k, v in values.items():
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
-            raise SourceFormatError(path, f"value {v!r} at index {k} is not a number", 1, f"value[{k}]")
-    flat = np.array(sorted(set(values) | set(status)), dtype=np.int64)
+        if v is not None and not _is_number(v):
+            problems.append((k, 0, f"value[{k}]", UNPARSEABLE_VALUE, _json_text(v)))
+    for k, s in status.items():
+        if s is not None and (not isinstance(s, str) or _UNKNOWN_FLAG_CHAR.search(s)):
+            problems.append((k, 1, f"status[{k}]", UNKNOWN_FLAG, _json_text(s)))
+    problems.sort()
+    removed = {k for k, *_ in problems}
+    flat = np.array(sorted((set(values) | set(status)) - removed), dtype=np.int64)
     strides = np.cumprod([1, *sizes[::-1]])[:-1][::-1]
     columns: dict[str, object] = {}
     for d, stride, size in zip(ids, strides, sizes, strict=True):
@@ -279,9 +496,6 @@ def read_jsonstat(path: Path | str, dataset: str | None = None) -> EurostatTable
             "flags": pl.Series("flags", [str(status.get(int(i)) or "") for i in flat], dtype=pl.String),
         }
     )
-    _check_flags(
-        path, frame["flags"], pl.Series([1] * frame.height), "status[" + frame["source_index"].cast(pl.String) + "]"
-    )
     obs, conf = split_flags(pl.col("flags"))
     frame = frame.with_columns(
         pl.when(pl.col("value").is_null())
@@ -291,12 +505,15 @@ def read_jsonstat(path: Path | str, dataset: str | None = None) -> EurostatTable
         obs.alias("obs_status"),
         conf.alias("conf_status"),
     )
-    ext = doc.get("extension") or {}
     ds = ext.get("datastructure") or {}
-    name = dataset or str(ext.get("id") or _dataset_from_name(path)).lower()
     version = str(doc.get("updated") or "")
     if ds.get("version"):
         version += f" (DSD {ds.get('id', '')} v{ds['version']})"
+    quarantine = quarantine_frame(
+        ({"line": 1, "column": column, "reason": reason, "value_raw": raw} for _, _, column, reason, raw in problems),
+        source_file=path.name,
+        dataset=name,
+    )
     return EurostatTable(
         dataset=name,
         dimensions=dims_no_time,
@@ -306,11 +523,15 @@ def read_jsonstat(path: Path | str, dataset: str | None = None) -> EurostatTable
         source_version=version.strip() or f"sha256:{file_sha256(data)[:12]}",
         serialisation="jsonstat",
         labels=labels,
+        quarantine=quarantine,
     )
 
 
 def _sparse(path: Path, obj: object, total: int, name: str) -> dict[int, object]:
-    """JSON-stat ``value``/``status``: object keyed by flat index, dense array, single string, or absent."""
+    """JSON-stat ``value``/``status``: object keyed by flat index, dense array, single string, or absent.
+
+    An index outside the declared sizes is structural: the sizes every index is decoded with are then wrong.
+    """
     if obj is None:
         return {}
     if isinstance(obj, str) and name == "status":
@@ -333,11 +554,13 @@ def _sparse(path: Path, obj: object, total: int, name: str) -> dict[int, object]
     raise SourceFormatError(path, f"{name} must be an object or an array", 1, name)
 
 
-def read_eurostat(path: Path | str, dataset: str | None = None) -> EurostatTable:
-    """Dispatch on the file: JSON-stat when it starts with ``{``, otherwise TSV."""
+def read_eurostat(
+    path: Path | str, dataset: str | None = None, expected_dimensions: Sequence[str] | None = None
+) -> EurostatTable:
+    """Dispatch on the content (gunzipped if need be): JSON-stat when it starts with ``{``, otherwise TSV."""
     path = Path(path)
-    with path.open("rb") as fh:
-        head = fh.read(64).lstrip(b"\xef\xbb\xbf").lstrip()
-    if head.startswith(b"{"):
-        return read_jsonstat(path, dataset)
-    return read_eurostat_tsv(path, dataset)
+    data = path.read_bytes()
+    text = _decode(path, _content(path, data))
+    if text.lstrip().startswith("{"):
+        return _read_jsonstat_text(path, data, text, dataset, expected_dimensions)
+    return _read_tsv_text(path, data, text, dataset, expected_dimensions)

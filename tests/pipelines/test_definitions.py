@@ -36,6 +36,7 @@ ASSET_KEYS = {
     "staging/observations",
     "staging/population",
     "staging/prevention_measures",
+    "staging/quarantine",
     "staging/register_errors",
     "staging/register_indicator_values",
     "staging/self_assessment",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -139,26 +140,64 @@ def test_second_run_leaves_published_tables_identical(built: BuiltWarehouse, war
     assert published_snapshot(warehouse_copy) == before
 
 
-def test_a_file_that_fails_to_parse_stops_the_run_and_keeps_published_tables(
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _copy_with_line_edit(src_dir: Path, dst_dir: Path, relpath: str, line: int, edit) -> None:
+    shutil.copytree(src_dir, dst_dir)
+    target = dst_dir / relpath
+    lines = target.read_bytes().split(b"\n")
+    lines[line - 1] = edit(lines[line - 1])
+    target.write_bytes(b"\n".join(lines))
+
+
+def test_a_structurally_broken_file_stops_the_run_and_leaves_the_analysts_file_byte_identical(
     built: BuiltWarehouse, warehouse_copy: Path, tmp_path: Path
 ) -> None:
-    data = tmp_path / "raw"
-    shutil.copytree(built.data_dir, data)
-    target = data / "eurostat_crime" / "estat_crim_gen_reg.tsv"
-    lines = target.read_bytes().split(b"\n")
-    fields = lines[99].split(b"\t")
-    fields[3] = b"12x4 "  # line 100, third year column (2010)
-    lines[99] = b"\t".join(fields)
-    target.write_bytes(b"\n".join(lines))
-    before = published_snapshot(warehouse_copy)
+    # Line 100 of crim_gen_reg gets an extra field: the columns no longer line up (structural, not one cell).
+    _copy_with_line_edit(
+        built.data_dir, tmp_path / "raw", "eurostat_crime/estat_crim_gen_reg.tsv", 100, lambda line: line + b"\t5 "
+    )
+    before = _sha256(warehouse_copy)
 
-    result = materialize_all(data, warehouse_copy)
+    result = materialize_all(tmp_path / "raw", warehouse_copy)
 
     assert not result.success
     failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     messages = " ".join(str(e.step_failure_data.error) for e in failures)
-    assert "estat_crim_gen_reg.tsv, line 100, column 2010" in messages
-    assert published_snapshot(warehouse_copy) == before
+    assert "estat_crim_gen_reg.tsv, line 100, column" in messages
+    assert _sha256(warehouse_copy) == before
+
+
+def test_a_bad_cell_is_quarantined_with_file_line_column_and_the_rest_is_published(
+    built: BuiltWarehouse, warehouse_copy: Path, tmp_path: Path
+) -> None:
+    def break_2010(line: bytes) -> bytes:
+        fields = line.split(b"\t")
+        fields[10] = b"12x4 "  # line 100 (ICCS0101, BE256), column 2017
+        return b"\t".join(fields)
+
+    _copy_with_line_edit(built.data_dir, tmp_path / "raw", "eurostat_crime/estat_crim_gen_reg.tsv", 100, break_2010)
+    result = materialize_all(tmp_path / "raw", warehouse_copy)
+
+    assert result.success
+    with both_files(warehouse_copy) as con:
+        rows = con.execute(
+            'SELECT source_file, line, "column", reason, value_raw FROM work.staging.quarantine'
+        ).fetchall()
+    assert rows == [("estat_crim_gen_reg.tsv", 100, "2017", "unparseable_value", "12x4")]
+    [materialization] = list(result.asset_materializations_for_node("raw__crim_gen_reg"))
+    assert materialization.metadata["quarantined_rows"].value == 1
+    [check] = [e for e in result.get_asset_check_evaluations() if e.check_name == "nothing_quarantined"]
+    assert not check.passed  # a warning the engineer sees in the UI
+    key = (
+        "SELECT count(*) FROM published.indicator_values WHERE indicator_id = 'SEC_RECORDED_RATE' "
+        "AND breakdown = 'ICCS0101' AND geo_code = 'BE256' AND period = '2017' AND series_variant = 'regional_table'"
+    )
+    assert (_sql(built.db, key)[0][0], _sql(warehouse_copy, key)[0][0]) == (1, 0)  # that one value, and only it
+    total = "SELECT count(*) FROM published.indicator_values"
+    assert _sql(warehouse_copy, total)[0][0] == _sql(built.db, total)[0][0] - 1
 
 
 @pytest.mark.parametrize("table", ["indicator_values", "indicators", "geographies"])

@@ -20,11 +20,13 @@ from sources.cohesion import (
     ESIF_PLANNED_RELPATH,
     missing_amounts,
     read_esif_planned,
+    read_esif_planned_with_quarantine,
     source_version,
 )
 from sources.config import BUNDLED_DATA_DIR
 from sources.errors import SourceFormatError
 from sources.eurostat import file_sha256
+from sources.quarantine import QUARANTINE_SCHEMA
 
 HEADER = list(ESIF_PLANNED_COLUMNS)
 SNAKE = list(ESIF_PLANNED_COLUMNS.values())
@@ -286,9 +288,12 @@ def test_crafted_quoted_newline_keeps_line_numbers(tmp_path: Path):
     assert frame["programme_title"][0] == "A title\nover two lines"
     assert frame["source_line"].to_list() == [2, 4, 5]  # the record on lines 2-3 starts on line 2
     rows[2][15] = "x12"
-    with pytest.raises(SourceFormatError) as info:
-        read_esif_planned(write_csv(tmp_path / "multiline_bad.csv", HEADER, rows))
-    assert_names(info.value, tmp_path / "multiline_bad.csv", 5, "EU Amount")
+    # An invalid amount is quarantined (issue 4): the line is the one the record starts on.
+    kept, quarantine = read_esif_planned_with_quarantine(write_csv(tmp_path / "multiline_bad.csv", HEADER, rows))
+    assert quarantine.rows() == [
+        ("multiline_bad.csv", 5, "EU Amount", "invalid_amount", "x12", "esif_2014_2020_planned")
+    ]
+    assert kept["source_line"].to_list() == [2, 4]
 
 
 def test_crafted_trailing_blank_lines_are_tolerated(tmp_path: Path):
@@ -331,23 +336,68 @@ def test_error_repeated_column(tmp_path: Path):
     assert_names(info.value, path, 1, "Fund")
 
 
-@pytest.mark.parametrize("n_fields", [18, 20])
-def test_error_wrong_field_count_names_the_line(tmp_path: Path, n_fields: int):
+@pytest.mark.parametrize(("n_fields", "column"), [(18, "EU co-financing"), (20, "20")])
+def test_error_wrong_field_count_names_the_line(tmp_path: Path, n_fields: int, column: str):
+    # Structural: the column is the first one without a field (too few) or the first field without a column.
     rows = [list(r) for r in ROWS]
     rows[2] = (rows[2] + ["extra"])[:n_fields]  # line 4
     path = write_csv(tmp_path / "fields.csv", HEADER, rows)
     with pytest.raises(SourceFormatError, match=f"expected 19 comma-separated fields, found {n_fields}") as info:
         read_esif_planned(path)
-    assert_names(info.value, path, 4, None)
+    assert_names(info.value, path, 4, column)
 
 
-def test_error_bad_amount_names_line_and_column(tmp_path: Path):
+# Row-level (issue 4): an invalid amount no longer stops the read. The record goes to the quarantine with file,
+# line, column and the text as written; the other records are read. (These inputs used to raise.)
+
+
+def test_quarantine_bad_amount_names_line_and_column(tmp_path: Path):
     rows = [list(r) for r in ROWS]
     rows[1][HEADER.index("EU Amount")] = "x12"  # line 3
     path = write_csv(tmp_path / "bad.csv", HEADER, rows)
-    with pytest.raises(SourceFormatError, match="'x12'") as info:
+    frame, quarantine = read_esif_planned_with_quarantine(path)
+    assert quarantine.schema == QUARANTINE_SCHEMA
+    assert quarantine.rows() == [("bad.csv", 3, "EU Amount", "invalid_amount", "x12", "esif_2014_2020_planned")]
+    assert frame["source_line"].to_list() == [2, 4]
+    assert_frame_equal(
+        frame, read_esif_planned(write_csv(tmp_path / "ok.csv", HEADER, ROWS)).filter(pl.col("source_line") != 3)
+    )
+    assert_frame_equal(read_esif_planned(path), frame)  # the frame-only reader leaves the record out too
+
+
+def test_quarantine_two_bad_amounts_in_one_record_give_two_rows(tmp_path: Path):
+    rows = [list(r) for r in ROWS]
+    rows[0][HEADER.index("National Amount")] = "1.234,5"
+    rows[0][HEADER.index("EU co-financing")] = "75%"
+    path = write_csv(tmp_path / "two.csv", HEADER, rows)
+    frame, quarantine = read_esif_planned_with_quarantine(path)
+    assert quarantine.rows() == [
+        ("two.csv", 2, "National Amount", "invalid_amount", "1.234,5", "esif_2014_2020_planned"),
+        ("two.csv", 2, "EU co-financing", "invalid_amount", "75%", "esif_2014_2020_planned"),
+    ]
+    assert frame["source_line"].to_list() == [3, 4]
+
+
+def test_quarantine_every_record_bad_leaves_an_empty_frame(tmp_path: Path):
+    rows = [[*r[:15], "x", *r[16:]] for r in ROWS]
+    frame, quarantine = read_esif_planned_with_quarantine(write_csv(tmp_path / "all.csv", HEADER, rows))
+    assert frame.height == 0
+    assert quarantine["line"].to_list() == [2, 3, 4]
+
+
+def test_real_file_has_an_empty_quarantine(esif_path: Path, planned: pl.DataFrame):
+    frame, quarantine = read_esif_planned_with_quarantine(esif_path)
+    assert quarantine.height == 0
+    assert quarantine.schema == QUARANTINE_SCHEMA
+    assert_frame_equal(frame, planned)
+
+
+def test_error_file_without_final_line_break_looks_truncated(tmp_path: Path):
+    path = write_csv(tmp_path / "cut.csv", HEADER, ROWS)
+    path.write_bytes(path.read_bytes()[:-4])  # cut inside the last record's co-financing rate "33.33"
+    with pytest.raises(SourceFormatError, match="does not end with a line break") as info:
         read_esif_planned(path)
-    assert_names(info.value, path, 3, "EU Amount")
+    assert_names(info.value, path, 4, f"char {len(path.read_text(encoding='utf-8').split(chr(10))[-1]) + 1}")
 
 
 @pytest.mark.parametrize(
@@ -365,13 +415,13 @@ def test_error_bad_amount_names_line_and_column(tmp_path: Path):
         ("1234567890123456789", "Total Amount"),  # 19 integer digits: does not fit Decimal(20, 2)
     ],
 )
-def test_error_other_unparseable_amounts(tmp_path: Path, cell: str, column: str):
+def test_quarantine_other_unparseable_amounts(tmp_path: Path, cell: str, column: str):
     rows = [list(r) for r in ROWS]
     rows[0][HEADER.index(column)] = cell  # line 2
     path = write_csv(tmp_path / "bad.csv", HEADER, rows)
-    with pytest.raises(SourceFormatError, match="not a plain decimal number") as info:
-        read_esif_planned(path)
-    assert_names(info.value, path, 2, column)
+    frame, quarantine = read_esif_planned_with_quarantine(path)
+    assert quarantine.rows() == [("bad.csv", 2, column, "invalid_amount", cell, "esif_2014_2020_planned")]
+    assert frame["source_line"].to_list() == [3, 4]
 
 
 def test_error_blank_line_inside_data(tmp_path: Path):
@@ -397,7 +447,8 @@ def test_error_invalid_utf8_names_line(tmp_path: Path):
     path.write_bytes(path.read_bytes().replace("Pyrénées".encode(), "Pyrénées".encode("latin-1")))
     with pytest.raises(SourceFormatError, match="not valid UTF-8") as info:
         read_esif_planned(path)
-    assert_names(info.value, path, 2, None)
+    # The column is the character position in the line: 'FR,France,2014FR06RDRP073,10,Midi-Pyr' then the bad byte.
+    assert_names(info.value, path, 2, f"char {len('FR,France,2014FR06RDRP073,10,Midi-Pyr') + 1}")
 
 
 @pytest.mark.parametrize(("content", "match"), [(b"", "empty file"), (b"\n\n", "empty file")])

@@ -6,7 +6,10 @@ bytes (not with the reader under test). Crafted edge cases are small files writt
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
+import zlib
 from collections import Counter
 from functools import cache
 from pathlib import Path
@@ -16,8 +19,16 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from sources.errors import SourceFormatError
-from sources.eurostat import EurostatTable, read_eurostat, read_eurostat_tsv, read_jsonstat, split_flags
-from sources.registry import EUROSTAT_CRIME, EUROSTAT_POPULATION
+from sources.eurostat import (
+    EUROSTAT_DIMENSIONS,
+    EurostatTable,
+    read_eurostat,
+    read_eurostat_tsv,
+    read_jsonstat,
+    split_flags,
+)
+from sources.quarantine import QUARANTINE_SCHEMA
+from sources.registry import EUROSTAT_CRIME, EUROSTAT_POPULATION, EUROSTAT_SURVEY
 
 YEARS_2008_2023 = [str(y) for y in range(2008, 2024)]
 
@@ -573,8 +584,10 @@ def test_tsv_old_bulk_cities_header_without_freq(tmp_path):
 def test_tsv_dataset_argument_overrides_file_name(tmp_path):
     path = _tsv(tmp_path, API_HEADER, "A,NR,AT\t1 \t2 ", name="estat_whatever.tsv")
     assert read_eurostat_tsv(path).dataset == "whatever"
-    assert read_eurostat_tsv(path, "crim_off_cat").dataset == "crim_off_cat"
-    assert read_eurostat(path, "crim_off_cat").dataset == "crim_off_cat"
+    # A name outside EUROSTAT_DIMENSIONS: no dimension check (registry names are checked, see the tests below).
+    assert read_eurostat_tsv(path, "my_dataset").dataset == "my_dataset"
+    assert read_eurostat(path, "my_dataset").dataset == "my_dataset"
+    assert read_eurostat(path, "crim_off_cat", expected_dimensions=["geo", "unit", "freq"]).dataset == "crim_off_cat"
 
 
 def test_tsv_key_parts_and_source_lines(tmp_path):
@@ -792,10 +805,18 @@ def _assert_error(exc: pytest.ExceptionInfo[SourceFormatError], path: Path, line
 
 
 def test_error_wrong_field_count(tmp_path):
+    # Structural (the column alignment is lost); the column is the first field without a header.
     path = _tsv(tmp_path, API_HEADER, "A,NR,AT\t1 \t2 ", "A,NR,BE\t1 \t2 \t3 ")
     with pytest.raises(SourceFormatError, match="expected 3 tab-separated fields, found 4") as exc:
         read_eurostat_tsv(path)
-    _assert_error(exc, path, 3, None)
+    _assert_error(exc, path, 3, "4")
+
+
+def test_error_too_few_fields_names_the_first_missing_period(tmp_path):
+    path = _tsv(tmp_path, API_HEADER, "A,NR,AT\t1 \t2 ", "A,NR,BE\t1 ")
+    with pytest.raises(SourceFormatError, match="found 2: no field for period '2021'") as exc:
+        read_eurostat_tsv(path)
+    _assert_error(exc, path, 3, "2021")
 
 
 def test_error_blank_line_inside_data(tmp_path):
@@ -805,33 +826,87 @@ def test_error_blank_line_inside_data(tmp_path):
     _assert_error(exc, path, 3, None)
 
 
-def test_error_unparseable_cell_names_line_and_period(tmp_path):
+# Row-level problems (issue 4): quarantined with file, line, column, reason and raw text; the rest is read.
+# These tests replace the earlier "raises SourceFormatError" expectations for the same inputs.
+
+
+def _quarantine(table: EurostatTable) -> list[tuple]:
+    assert table.quarantine.schema == QUARANTINE_SCHEMA
+    return table.quarantine.rows()
+
+
+def test_quarantine_unparseable_cell_names_line_and_period(tmp_path):
     path = _tsv(tmp_path, API_HEADER, "A,NR,AT\t1 \t2 ", "A,NR,BE\t1 \t12x3")
-    with pytest.raises(SourceFormatError, match="'12x3'") as exc:
-        read_eurostat_tsv(path)
-    _assert_error(exc, path, 3, "2021")
+    table = read_eurostat_tsv(path)
+    assert _quarantine(table) == [("estat_test.tsv", 3, "2021", "unparseable_value", "12x3", "test")]
+    assert table.quarantine_counts == {"unparseable_value": 1}
+    # The other three cells are read as usual.
+    assert table.cells.select("geo", "period", "value").rows() == [
+        ("AT", "2020", 1.0),
+        ("BE", "2020", 1.0),
+        ("AT", "2021", 2.0),
+    ]
 
 
 @pytest.mark.parametrize("cell", ["", "1.5e3", "+2", "1,234", "- ", "N/A"])
-def test_error_other_unparseable_cells(tmp_path, cell):
+def test_quarantine_other_unparseable_cells(tmp_path, cell):
     path = _tsv(tmp_path, API_HEADER, f"A,NR,AT\t{cell}\t2 ")
-    with pytest.raises(SourceFormatError, match="neither a number") as exc:
-        read_eurostat_tsv(path)
-    _assert_error(exc, path, 2, "2020")
+    table = read_eurostat_tsv(path)
+    assert _quarantine(table) == [("estat_test.tsv", 2, "2020", "unparseable_value", cell.strip(), "test")]
+    assert table.cells.select("period", "value").rows() == [("2021", 2.0)]
 
 
-def test_error_unknown_flag(tmp_path):
+def test_quarantine_unknown_flag(tmp_path):
     path = _tsv(tmp_path, API_HEADER, "A,NR,AT\t1 \t2 ", "A,NR,BE\t5 k\t2 ")
-    with pytest.raises(SourceFormatError, match="unknown flag 'k'") as exc:
-        read_eurostat_tsv(path)
-    _assert_error(exc, path, 3, "2020")
+    table = read_eurostat_tsv(path)
+    assert _quarantine(table) == [("estat_test.tsv", 3, "2020", "unknown_flag", "5 k", "test")]
+    assert table.cells.height == 3
+    assert table.cells.filter(pl.col("geo") == "BE")["period"].to_list() == ["2021"]
 
 
-def test_error_duplicate_series_key(tmp_path):
-    path = _tsv(tmp_path, API_HEADER, "A,NR,AT\t1 \t2 ", "A,NR,BE\t1 \t2 ", "A,NR,AT\t3 \t4 ")
-    with pytest.raises(SourceFormatError, match="repeats line 2") as exc:
-        read_eurostat_tsv(path)
-    _assert_error(exc, path, 4, "freq,unit,geo\\TIME_PERIOD")
+def test_quarantine_duplicate_series_key_keeps_the_first_line(tmp_path):
+    path = _tsv(tmp_path, API_HEADER, "A,NR,AT\t1 \t2 ", "A,NR,BE\t1 \t2 ", "A,NR, AT\t3 \t4 x")
+    table = read_eurostat_tsv(path)
+    # One row for the whole line: column = the first header cell, value_raw = the key as written.
+    assert _quarantine(table) == [
+        ("estat_test.tsv", 4, "freq,unit,geo\\TIME_PERIOD", "duplicate_key", "A,NR, AT", "test")
+    ]
+    assert table.cells.filter(pl.col("geo") == "AT")["value"].to_list() == [1.0, 2.0]
+    assert sorted(table.cells["source_line"].unique()) == [2, 3]
+
+
+def test_quarantine_rows_are_in_file_order_and_counted(tmp_path):
+    path = _tsv(
+        tmp_path,
+        "freq,unit,geo\\TIME_PERIOD\t2020 \t2021 \t2022 ",
+        "A,NR,AT\t1 \t2 k\tx ",
+        "A,NR,BE\t? \t2 \t3 ",
+        "A,NR,AT\t1 \t2 \t3 ",
+    )
+    table = read_eurostat_tsv(path, "mine")
+    assert _quarantine(table) == [
+        ("estat_test.tsv", 2, "2021", "unknown_flag", "2 k", "mine"),
+        ("estat_test.tsv", 2, "2022", "unparseable_value", "x", "mine"),
+        ("estat_test.tsv", 3, "2020", "unparseable_value", "?", "mine"),
+        ("estat_test.tsv", 4, "freq,unit,geo\\TIME_PERIOD", "duplicate_key", "A,NR,AT", "mine"),
+    ]
+    assert table.quarantine_counts == {"unparseable_value": 2, "unknown_flag": 1, "duplicate_key": 1}
+    assert table.cells.height == 2 * 3 - 3  # 2 distinct series x 3 periods, minus the 3 bad cells
+
+
+def test_quarantine_every_cell_bad_leaves_no_cells(tmp_path):
+    table = read_eurostat_tsv(_tsv(tmp_path, API_HEADER, "A,NR,AT\tx \ty "))
+    good = read_eurostat_tsv(_tsv(tmp_path, API_HEADER, "A,NR,AT\t1 \t2 ", name="ok.tsv"))
+    assert table.cells.height == 0
+    assert table.cells.schema == good.cells.schema
+    assert table.quarantine["value_raw"].to_list() == ["x", "y"]
+
+
+def test_clean_tsv_has_an_empty_quarantine(tmp_path):
+    table = read_eurostat_tsv(_tsv(tmp_path, API_HEADER, "A,NR,AT\t1 \t: c"))
+    assert table.quarantine.height == 0
+    assert table.quarantine.schema == QUARANTINE_SCHEMA
+    assert table.quarantine_counts == {}
 
 
 def test_error_series_key_with_wrong_number_of_parts(tmp_path):
@@ -915,12 +990,9 @@ def test_error_not_a_jsonstat_dataset(tmp_path):
         ({"value": {"9": 1}}, "value[9]", "index 9 outside 0..5"),
         ({"value": {"-1": 1}}, "value[-1]", "outside"),
         ({"status": {"6": "p"}}, "status[6]", "index 6 outside 0..5"),
-        ({"value": {"4": "12"}}, "value[4]", "'12' at index 4 is not a number"),
-        ({"value": {"4": True}}, "value[4]", "not a number"),
         ({"value": {"x": 1}}, "value", "not a flat index"),
         ({"value": [1, 2]}, "value", "dense value has 2 entries, size implies 6"),
         ({"value": 5}, "value", "must be an object or an array"),
-        ({"value": {"4": 1}, "status": {"4": "k"}}, "status[4]", "unknown flag 'k'"),
         ({"size": [1, 2]}, "id", "equal length"),
         ({"size": [1, 3, 3]}, "dimension.geo", "size says 3 categories, index has 2"),
         ({"id": ["freq", "geo"], "size": [1, 2]}, "id", "no time dimension"),
@@ -932,6 +1004,31 @@ def test_error_jsonstat_structure(tmp_path, overrides, column, match):
     with pytest.raises(SourceFormatError, match=match) as exc:
         read_jsonstat(path)
     _assert_error(exc, path, 1, column)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected", "kept"),
+    [
+        ({"value": {"4": "12", "5": 1}}, [("value[4]", "unparseable_value", '"12"')], [5]),
+        ({"value": {"4": True, "5": 1}}, [("value[4]", "unparseable_value", "true")], [5]),
+        ({"value": {"4": float("nan"), "5": 1}}, [("value[4]", "unparseable_value", "NaN")], [5]),
+        ({"value": {"4": {"v": 1}, "5": 1}}, [("value[4]", "unparseable_value", '{"v": 1}')], [5]),
+        ({"value": [1, "x", 2, None, None, 3]}, [("value[1]", "unparseable_value", '"x"')], [0, 2, 5]),
+        ({"value": {"4": 1, "5": 2}, "status": {"4": "k"}}, [("status[4]", "unknown_flag", '"k"')], [5]),
+        ({"value": {"4": 1, "5": 2}, "status": {"5": 7}}, [("status[5]", "unknown_flag", "7")], [4]),
+        # A status-only position with an unknown letter: the missing cell is quarantined too.
+        ({"value": {"4": 1}, "status": {"1": "X"}}, [("status[1]", "unknown_flag", '"X"')], [4]),
+        (
+            {"value": {"4": "a", "5": 2}, "status": {"4": "k", "5": "p"}},
+            [("value[4]", "unparseable_value", '"a"'), ("status[4]", "unknown_flag", '"k"')],
+            [5],
+        ),
+    ],
+)
+def test_quarantine_jsonstat_value_and_status(tmp_path, overrides, expected, kept):
+    table = read_jsonstat(_json_file(tmp_path, _jsonstat(**overrides)))
+    assert _quarantine(table) == [("test.json", 1, column, reason, raw, "test") for column, reason, raw in expected]
+    assert table.cells["source_index"].to_list() == kept
 
 
 def test_error_jsonstat_bad_index_position(tmp_path):
@@ -964,18 +1061,16 @@ def test_jsonstat_repeated_index_position_is_rejected(tmp_path):
     _assert_error(exc, path, 1, "dimension.time")
 
 
-def test_unknown_flag_reports_first_offending_line(tmp_path):
+def test_unknown_flags_are_quarantined_in_file_order(tmp_path):
     path = _tsv(tmp_path, API_HEADER, "A,NR,AT\t1 \t2 ", "A,NR,BE\t1 \t2 k", "A,NR,DE\t1 k\t2 ")
-    with pytest.raises(SourceFormatError) as exc:
-        read_eurostat_tsv(path)
-    _assert_error(exc, path, 3, "2021")
+    assert [r[1:3] for r in _quarantine(read_eurostat_tsv(path))] == [(3, "2021"), (4, "2020")]
 
 
-def test_non_ascii_digits_give_source_format_error(tmp_path):
+def test_non_ascii_digits_are_quarantined_not_cast(tmp_path):
     path = _tsv(tmp_path, API_HEADER, "A,NR,AT\t\u0661\u0662 \t2 ")
-    with pytest.raises(SourceFormatError) as exc:
-        read_eurostat_tsv(path)
-    _assert_error(exc, path, 2, "2020")
+    table = read_eurostat_tsv(path)
+    assert _quarantine(table) == [("estat_test.tsv", 2, "2020", "unparseable_value", "\u0661\u0662", "test")]
+    assert table.cells["value"].to_list() == [2.0]
 
 
 def test_invalid_utf8_column_counts_characters(tmp_path):
@@ -985,3 +1080,121 @@ def test_invalid_utf8_column_counts_characters(tmp_path):
         read_eurostat_tsv(path)
     # 'A,NR,Bé' is 7 characters (8 bytes): the bad byte is character 8.
     _assert_error(exc, path, 2, "char 8")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Issue 4: structural checks added with the quarantine, and gzip input
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("relpath", list(REAL))
+def test_real_files_have_an_empty_quarantine(relpath, read_real):
+    table = read_real(relpath)
+    assert table.quarantine.schema == QUARANTINE_SCHEMA
+    assert table.quarantine.height == 0
+
+
+@pytest.mark.parametrize("source", EUROSTAT_CRIME + EUROSTAT_POPULATION + EUROSTAT_SURVEY, ids=lambda s: s.name)
+def test_registry_dimensions_are_known_and_match_the_real_files(source, raw_dir):
+    assert source.name in EUROSTAT_DIMENSIONS
+    table = read_eurostat(source.path(raw_dir), source.name)  # checks the dimensions
+    assert sorted(table.dimensions) == sorted(EUROSTAT_DIMENSIONS[source.name])
+    assert table.quarantine.height == 0
+
+
+def test_error_registry_dataset_with_a_renamed_dimension(tmp_path):
+    path = _tsv(tmp_path, "freq,iccs,unit,region\\TIME_PERIOD\t2020 ", "A,ICCS0101,NR,AT\t1 ")
+    with pytest.raises(
+        SourceFormatError, match=r"unknown dimension\(s\) \['region'\]; missing dimension\(s\) \['geo'\]"
+    ):
+        read_eurostat(path, "crim_off_cat")
+    with pytest.raises(SourceFormatError) as exc:
+        read_eurostat_tsv(path, "crim_off_cat")
+    _assert_error(exc, path, 1, "1")
+    # Without a registry name (or with expected_dimensions given explicitly) the reader takes the header's word.
+    assert read_eurostat_tsv(path).dimensions == ["freq", "iccs", "unit", "region"]
+    assert read_eurostat_tsv(path, "crim_off_cat", ["region", "unit", "iccs", "freq"]).cells.height == 1
+
+
+def test_error_jsonstat_registry_dataset_with_an_extra_dimension(tmp_path):
+    path = _json_file(tmp_path, _jsonstat())
+    with pytest.raises(SourceFormatError, match=r"unknown dimension\(s\) \['freq'\]") as exc:
+        read_jsonstat(path, expected_dimensions=["geo"])
+    _assert_error(exc, path, 1, "id")
+
+
+def test_error_tsv_without_final_line_break_looks_truncated(tmp_path):
+    # A download cut inside the last cell ("1234" -> "12") would otherwise be read as a wrong number.
+    path = _write(tmp_path, "cut.tsv", API_HEADER + "\nA,NR,AT\t1 \t2 \nA,NR,BE\t1 \t12")
+    with pytest.raises(SourceFormatError, match="does not end with a line break") as exc:
+        read_eurostat_tsv(path)
+    _assert_error(exc, path, 3, "char 14")  # where the line break should be
+
+
+def test_error_blank_line_message(tmp_path):
+    path = _tsv(tmp_path, API_HEADER, "A,NR,AT\t1 \t2 ", "  ", "A,NR,BE\t1 \t2 ")
+    with pytest.raises(SourceFormatError, match="blank line inside the data") as exc:
+        read_eurostat_tsv(path)
+    _assert_error(exc, path, 3, None)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "column", "match"),
+    [
+        ({"id": ["freq", "ge o", "time"]}, "id", "'ge o' is not an identifier"),
+        ({"id": ["freq", "freq", "time"]}, "id", "repeated dimension"),
+        ({"size": [1, "2", 3]}, "size", "non-negative integers"),
+    ],
+)
+def test_error_jsonstat_dimension_ids(tmp_path, overrides, column, match):
+    path = _json_file(tmp_path, _jsonstat(**overrides))
+    with pytest.raises(SourceFormatError, match=match) as exc:
+        read_jsonstat(path)
+    _assert_error(exc, path, 1, column)
+
+
+def test_error_jsonstat_time_category_not_a_period(tmp_path):
+    doc = _jsonstat()
+    doc["dimension"]["time"]["category"]["index"] = {"2020": 0, "last year": 1, "2022": 2}
+    path = _json_file(tmp_path, doc)
+    with pytest.raises(SourceFormatError, match="'last year' is not a period") as exc:
+        read_jsonstat(path)
+    _assert_error(exc, path, 1, "dimension.time")
+
+
+def test_gzip_tsv_and_json_read_like_the_plain_files(tmp_path):
+    body = ("\n".join((API_HEADER, "A,NR,AT\t1 p\t: ", "A,NR,BE\t: c\t2.5 ")) + "\n").encode()
+    plain = read_eurostat(_write(tmp_path, "estat_x.tsv", body))
+    packed = read_eurostat(_write(tmp_path, "estat_x.tsv.gz", gzip.compress(body)))
+    assert_frame_equal(plain.cells, packed.cells)
+    assert packed.dataset == "x"
+    assert packed.sha256 == hashlib.sha256((tmp_path / "estat_x.tsv.gz").read_bytes()).hexdigest()  # file as stored
+    assert read_eurostat_tsv(tmp_path / "estat_x.tsv.gz").cells.height == 4
+    doc = json.dumps(_jsonstat()).encode()
+    js = read_eurostat(_write(tmp_path, "x.json.gz", gzip.compress(doc)))
+    assert js.serialisation == "jsonstat"
+    assert_frame_equal(js.cells, read_jsonstat(_write(tmp_path, "x.json", doc)).cells)
+
+
+def test_error_truncated_gzip_names_where_the_content_breaks_off(tmp_path):
+    body = ("\n".join([API_HEADER, *(f"A,NR,G{i:04d}\t{i} \t{i * 7} " for i in range(3000))]) + "\n").encode()
+    packed = gzip.compress(body)
+    path = _write(tmp_path, "estat_x.tsv.gz", packed[: len(packed) // 2])
+    with pytest.raises(SourceFormatError, match="truncated gzip stream") as exc:
+        read_eurostat(path)
+    err = exc.value
+    assert err.path == str(path) and path.name in str(err)
+    # The reported line is the one the decompressed content stops in (independently: zlib on the same bytes).
+    partial = zlib.decompressobj(wbits=31).decompress(packed[: len(packed) // 2])
+    assert err.line == partial.count(b"\n") + 1 > 1
+    last_line_start = partial.rfind(b"\n") + 1
+    assert err.column == f"char {len(partial) - last_line_start + 1}"
+
+
+def test_error_corrupt_gzip(tmp_path):
+    packed = bytearray(gzip.compress(b"x\ty\n" * 1000))
+    packed[20:30] = b"\xff" * 10
+    path = _write(tmp_path, "bad.tsv.gz", bytes(packed))
+    with pytest.raises(SourceFormatError, match="gzip stream") as exc:
+        read_eurostat_tsv(path)
+    assert exc.value.path == str(path) and exc.value.line is not None
