@@ -40,6 +40,17 @@ def population(observations: pl.DataFrame) -> pl.DataFrame:
     return population_denominators(observations)
 
 
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path):  # -> tests.pipelines.conftest.BuiltWarehouse
+    """One materialisation of the whole graph on the real data into temporary files, shared by every test
+    package that needs a built warehouse (it is the expensive part, ~15 s)."""
+    from tests.pipelines.conftest import BuiltWarehouse, materialize_all
+
+    db = tmp_path_factory.mktemp("warehouse") / "urban_safety.duckdb"
+    result = materialize_all(raw_dir, db)
+    return BuiltWarehouse(db=db, data_dir=raw_dir, result=result)
+
+
 @pytest.fixture(autouse=True)
 def _never_touch_the_real_warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A test that forgets to pass its own DB writes to a temp file, never to warehouse/urban_safety.duckdb."""

@@ -14,7 +14,6 @@ import pytest
 from expectations import gx_runner
 from expectations.gx_runner import GxMachineryError, GxOutcome
 from sources.eurostat import OBS_STATUS_CODES
-from tests.pipelines.conftest import materialize_all
 from warehouse.metadata import PUBLISHED_TABLES
 
 SUITES = gx_runner.suite_names()
@@ -22,13 +21,11 @@ FIXED_RUN_TIME = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
-def gx_tables(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path) -> dict[str, pl.DataFrame]:
-    """Every raw, staging and published table of one materialisation of the bundled data, read read-only from
-    whichever DuckDB file(s) the pipeline wrote into a fresh folder."""
-    folder = tmp_path_factory.mktemp("gx_warehouse")
-    result = materialize_all(raw_dir, folder / "urban_safety.duckdb")
-    assert result.success, "the pipeline failed on the bundled data; the GX suites cannot be checked"
-    files = sorted(folder.glob("*.duckdb"))
+def gx_tables(built) -> dict[str, pl.DataFrame]:
+    """Every raw, staging and published table of the session's materialisation of the bundled data, read
+    read-only from the analysts' file and the working file."""
+    assert built.result.success, "the pipeline failed on the bundled data; the GX suites cannot be checked"
+    files = [built.db, built.work_db]
     names = set()
     import duckdb
 

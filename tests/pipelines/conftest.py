@@ -71,13 +71,6 @@ class BuiltWarehouse:
         return work_db_for(self.db)
 
 
-@pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path) -> BuiltWarehouse:
-    db = tmp_path_factory.mktemp("warehouse") / "urban_safety.duckdb"
-    result = materialize_all(raw_dir, db)
-    return BuiltWarehouse(db=db, data_dir=raw_dir, result=result)
-
-
 @pytest.fixture
 def warehouse_copy(built: BuiltWarehouse, tmp_path: Path) -> Path:
     """A private copy of the built warehouse (both files) for tests that run again on top of it."""

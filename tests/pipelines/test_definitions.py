@@ -53,10 +53,11 @@ BLOCKING_CHECKS = {
         "ci_brackets_value_indicator_values",
         "rate_arithmetic_indicator_values",
         "values_in_range_indicator_values",
+        "gx_indicator_values",
     },
-    "staging/geographies": {"contract_geographies"},
-    "staging/self_assessment": {"rules_self_assessment"},
-    "staging/crime_and_feeling": {"no_break_spanned_crime_and_feeling"},
+    "staging/geographies": {"contract_geographies", "gx_geographies"},
+    "staging/self_assessment": {"rules_self_assessment", "gx_self_assessment"},
+    "staging/crime_and_feeling": {"no_break_spanned_crime_and_feeling", "gx_crime_and_feeling"},
 }
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from sources.config import BUNDLED_REGISTERS_DIR
 from tests.pipelines.conftest import BuiltWarehouse, both_files, materialize_all, published_snapshot
 from warehouse.catalogue import CATALOGUE
 
@@ -170,16 +171,29 @@ def test_a_structurally_broken_file_stops_the_run_and_leaves_the_analysts_file_b
     assert _sha256(warehouse_copy) == before
 
 
-def test_a_bad_cell_is_quarantined_with_file_line_column_and_the_rest_is_published(
+def test_row_level_problems_are_set_aside_and_everything_else_is_published(
     built: BuiltWarehouse, warehouse_copy: Path, tmp_path: Path
 ) -> None:
+    """One run with a bad cell in a source file and a bad row in a city register: the cell is quarantined with
+    file, line and column; the register is rejected whole with its row error; everything else is published."""
+
     def break_2010(line: bytes) -> bytes:
         fields = line.split(b"\t")
         fields[10] = b"12x4 "  # line 100 (ICCS0101, BE256), column 2017
         return b"\t".join(fields)
 
     _copy_with_line_edit(built.data_dir, tmp_path / "raw", "eurostat_crime/estat_crim_gen_reg.tsv", 100, break_2010)
-    result = materialize_all(tmp_path / "raw", warehouse_copy)
+    registers = tmp_path / "registers"
+    shutil.copytree(BUNDLED_REGISTERS_DIR, registers)
+    register = registers / "prevention_pyramid.csv"
+    lines = register.read_text(encoding="utf-8").splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split(",")
+    cells = lines[2].rstrip("\n").split(",")
+    cells[header.index("pyramid_level")] = "7"
+    lines[2] = ",".join(cells) + "\n"
+    register.write_text("".join(lines), encoding="utf-8")
+
+    result = materialize_all(tmp_path / "raw", warehouse_copy, registers)
 
     assert result.success
     with both_files(warehouse_copy) as con:
@@ -196,8 +210,17 @@ def test_a_bad_cell_is_quarantined_with_file_line_column_and_the_rest_is_publish
         "AND breakdown = 'ICCS0101' AND geo_code = 'BE256' AND period = '2017' AND series_variant = 'regional_table'"
     )
     assert (_sql(built.db, key)[0][0], _sql(warehouse_copy, key)[0][0]) == (1, 0)  # that one value, and only it
+    pp = "SELECT count(*) FROM published.indicator_values WHERE indicator_id LIKE 'PP_%'"
+    pp_rows = _sql(built.db, pp)[0][0]
+    assert pp_rows > 0 and _sql(warehouse_copy, pp)[0][0] == 0  # nothing from the rejected register
     total = "SELECT count(*) FROM published.indicator_values"
-    assert _sql(warehouse_copy, total)[0][0] == _sql(built.db, total)[0][0] - 1
+    assert _sql(warehouse_copy, total)[0][0] == _sql(built.db, total)[0][0] - 1 - pp_rows
+    cim = "SELECT count(*) FROM published.indicator_values WHERE indicator_id = 'CIM_CONDITIONS'"
+    assert _sql(warehouse_copy, cim) == _sql(built.db, cim)  # the other register still publishes
+    errors = _sql(warehouse_copy, 'SELECT file, line, "column", message FROM work.staging.register_errors')
+    assert errors == [("prevention_pyramid.csv", 3, "pyramid_level", "7 is not a pyramid level (1-4)")]
+    [register_check] = [e for e in result.get_asset_check_evaluations() if e.check_name == "register_accepted"]
+    assert not register_check.passed
 
 
 @pytest.mark.parametrize("table", ["indicator_values", "indicators", "geographies"])

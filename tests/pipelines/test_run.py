@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -32,10 +33,17 @@ def test_failed_run_exits_non_zero_and_names_the_file(
 ) -> None:
     data = tmp_path / "raw"
     (data / "eurostat_population").mkdir(parents=True)
-    for sub in ("eurostat_crime", "eurostat_codelists"):
-        (data / sub).symlink_to(raw_dir / sub)
+    # Copies, not symlinks: a link pointing outside the data folder is refused (paths stay confined).
+    for sub in (
+        "eurostat_crime",
+        "eurostat_codelists",
+        "eurostat_urban_audit",
+        "eurostat_silc_social",
+        "cohesion_esif",
+    ):
+        shutil.copytree(raw_dir / sub, data / sub)
     for name in ("demo_r_pjanaggr3.tsv", "tps00001.tsv"):
-        (data / "eurostat_population" / name).symlink_to(raw_dir / "eurostat_population" / name)
+        shutil.copyfile(raw_dir / "eurostat_population" / name, data / "eurostat_population" / name)
     (data / "eurostat_population" / "demo_pjan_total_countries.json").write_text('{"class": "dataset", "id": [')
     monkeypatch.setenv("URBAN_SAFETY_DB", str(tmp_path / "w.duckdb"))
     monkeypatch.setenv("URBAN_SAFETY_DATA_DIR", str(data))

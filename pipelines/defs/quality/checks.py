@@ -61,4 +61,10 @@ def build_gx_check(suite: str, blocking: bool) -> dg.AssetChecksDefinition:
 
 
 BLOCKING_GX_CHECKS = [build_gx_check(s, blocking=True) for s in BLOCKING_SUITES]
-REPORT_GX_CHECKS = [build_gx_check(s, blocking=False) for s in gx_runner.suite_names() if s not in BLOCKING_SUITES]
+# raw.quarantine_<source> tables are written by the raw assets, not assets themselves: `make quality` validates
+# them; the Dagster checks cover the assets (staging.quarantine holds the same rows).
+REPORT_GX_CHECKS = [
+    build_gx_check(s, blocking=False)
+    for s in gx_runner.suite_names()
+    if s not in BLOCKING_SUITES and not s.startswith("raw.quarantine_")
+]
