@@ -99,3 +99,53 @@ def test_a_failing_gx_suite_on_a_candidate_blocks_publication(
     assert not result.success
     assert not list(result.asset_materializations_for_node("publish_tables"))
     assert _sha(warehouse_copy) == before
+
+
+# Every structural case of the reader suite whose file the pipeline reads, inside a real Dagster run: the run
+# re-materialises the damaged source and everything downstream of it, up to publication (the other sources come
+# from the working file), stops at the damaged file with its file/line/column message, and publishes nothing.
+def _pipeline_cases() -> list:
+    from sources.registry import ALL_SOURCES
+    from tests.faults.test_fault_injection import STRUCTURAL_FAULTS
+
+    by_relpath = {s.relpath: s.name for s in ALL_SOURCES}
+    return [c for c in STRUCTURAL_FAULTS if c.relpath in by_relpath and not c.suffix]
+
+
+@pytest.mark.parametrize("case", _pipeline_cases(), ids=lambda c: c.id)
+def test_every_structural_reader_case_fails_the_run_and_publishes_nothing(
+    case,
+    built,
+    warehouse_copy: Path,
+    tmp_path: Path,
+) -> None:
+    import dagster as dg
+
+    from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
+    from sources.registry import ALL_SOURCES
+    from tests.pipelines.conftest import resources_for
+
+    name = {s.relpath: s.name for s in ALL_SOURCES}[case.relpath]
+    data = tmp_path / "raw"
+    shutil.copytree(built.data_dir, data)
+    target = data / case.relpath
+    target.write_bytes(case.mutate(target.read_bytes()))
+    line = case.line(target.read_bytes()) if callable(case.line) else case.line
+    before = _sha(warehouse_copy)
+
+    result = dg.materialize(
+        [*ALL_ASSETS, *ALL_CHECKS],
+        selection=dg.AssetSelection.assets(dg.AssetKey(["raw", name])).downstream().required_multi_asset_neighbors(),
+        resources=resources_for(data, warehouse_copy),
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+    )
+
+    assert not result.success
+    messages = " ".join(
+        str(e.step_failure_data.error) for e in result.all_events if e.event_type_value == "STEP_FAILURE"
+    )
+    where = f"{Path(case.relpath).name}, line {line}" if line is not None else Path(case.relpath).name
+    assert where in messages, messages[:1500]
+    assert not list(result.asset_materializations_for_node("publish_tables"))
+    assert _sha(warehouse_copy) == before
