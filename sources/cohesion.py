@@ -30,7 +30,7 @@ from pathlib import Path
 
 import polars as pl
 
-from sources.errors import SourceFormatError
+from sources.errors import SourceFormatError, decode_utf8
 from sources.eurostat import file_sha256
 from sources.quarantine import INVALID_AMOUNT, quarantine_frame
 
@@ -82,17 +82,7 @@ def source_version(path: Path | str) -> str:
 
 
 def _decode(path: Path, data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        line_start = data.rfind(b"\n", 0, exc.start) + 1
-        column = len(data[line_start : exc.start].decode("utf-8", errors="replace")) + 1  # characters, not bytes
-        raise SourceFormatError(
-            path, f"not valid UTF-8 (byte {data[exc.start]:#04x})", line, f"char {column}"
-        ) from None
+    return decode_utf8(path, data)
 
 
 def _check_header(path: Path, header: list[str]) -> list[str]:

@@ -23,3 +23,19 @@ class SourceFormatError(ValueError):
         if column is not None:
             where += f", column {column}"
         super().__init__(f"{where}: {reason}")
+
+
+def decode_utf8(path: Path | str, data: bytes) -> str:
+    """UTF-8 text of a file (a BOM is dropped); undecodable bytes raise SourceFormatError at their line and
+    character (counted in characters, not bytes)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        column = len(data[line_start : exc.start].decode("utf-8", errors="replace")) + 1
+        raise SourceFormatError(
+            path, f"not valid UTF-8 (byte {data[exc.start]:#04x})", line, f"char {column}"
+        ) from None
