@@ -16,17 +16,13 @@ from pathlib import Path
 
 import polars as pl
 
-from sources.errors import SourceFormatError
+from sources.errors import SourceFormatError, decode_utf8
 
 CODELIST_HEADER = ("CODE", "Label - English")
 
 
 def _lines(path: Path) -> list[str]:
-    data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SourceFormatError(path, "not valid UTF-8", data[: exc.start].count(b"\n") + 1) from None
+    text = decode_utf8(path, path.read_bytes())
     lines = [ln.removesuffix("\r") for ln in text.split("\n")]
     while lines and not lines[-1].strip():
         lines.pop()

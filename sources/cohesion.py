@@ -81,10 +81,6 @@ def source_version(path: Path | str) -> str:
     return f"sha256:{file_sha256(Path(path).read_bytes())[:12]}"
 
 
-def _decode(path: Path, data: bytes) -> str:
-    return decode_utf8(path, data)
-
-
 def _check_header(path: Path, header: list[str]) -> list[str]:
     """The header's names, stripped; refuses anything but exactly the 19 documented names (in any order)."""
     names = [h.strip() for h in header]
@@ -130,7 +126,7 @@ def read_esif_planned_with_quarantine(path: Path | str) -> tuple[pl.DataFrame, p
     (:data:`sources.quarantine.QUARANTINE_SCHEMA`) per invalid amount cell of the records left out of it."""
     path = Path(path)
     data = path.read_bytes()
-    text = _decode(path, data)
+    text = decode_utf8(path, data)
     if text.strip() and not text.endswith("\n"):
         n_lines = text.count("\n") + 1
         last = text[text.rfind("\n") + 1 :].removesuffix("\r")

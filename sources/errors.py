@@ -25,9 +25,9 @@ class SourceFormatError(ValueError):
         super().__init__(f"{where}: {reason}")
 
 
-def decode_utf8(path: Path | str, data: bytes) -> str:
+def decode_utf8(path: Path | str, data: bytes, hint: str = "") -> str:
     """UTF-8 text of a file (a BOM is dropped); undecodable bytes raise SourceFormatError at their line and
-    character (counted in characters, not bytes)."""
+    character (counted in characters, not bytes). ``hint`` is appended to the message (e.g. how to fix it)."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -37,5 +37,5 @@ def decode_utf8(path: Path | str, data: bytes) -> str:
         line_start = data.rfind(b"\n", 0, exc.start) + 1
         column = len(data[line_start : exc.start].decode("utf-8", errors="replace")) + 1
         raise SourceFormatError(
-            path, f"not valid UTF-8 (byte {data[exc.start]:#04x})", line, f"char {column}"
+            path, f"not valid UTF-8 (byte {data[exc.start]:#04x}){hint}", line, f"char {column}"
         ) from None

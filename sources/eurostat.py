@@ -158,10 +158,6 @@ def _content(path: Path, data: bytes) -> bytes:
     return _gunzip(path, data) if data.startswith(GZIP_MAGIC) else data
 
 
-def _decode(path: Path, data: bytes) -> str:
-    return decode_utf8(path, data)
-
-
 def _unknown_flags(flags: pl.Expr) -> pl.Expr:
     """True where a flag string has a letter outside Eurostat's code lists (we would mislabel the cell)."""
     return flags.str.replace_all(f"[{re.escape(_FLAG_CHARS)}]", "").str.len_chars() > 0
@@ -209,7 +205,7 @@ def read_eurostat_tsv(
     """
     path = Path(path)
     data = path.read_bytes()
-    return _read_tsv_text(path, data, _decode(path, _content(path, data)), dataset, expected_dimensions)
+    return _read_tsv_text(path, data, decode_utf8(path, _content(path, data)), dataset, expected_dimensions)
 
 
 def _read_tsv_text(
@@ -379,7 +375,7 @@ def read_jsonstat(
     """Read a JSON-stat 2.0 dataset (Eurostat dissemination API, ``format=JSON``), plain or gzip."""
     path = Path(path)
     data = path.read_bytes()
-    return _read_jsonstat_text(path, data, _decode(path, _content(path, data)), dataset, expected_dimensions)
+    return _read_jsonstat_text(path, data, decode_utf8(path, _content(path, data)), dataset, expected_dimensions)
 
 
 def _json_text(value: object) -> str:
@@ -550,7 +546,7 @@ def read_eurostat(
     """Dispatch on the content (gunzipped if need be): JSON-stat when it starts with ``{``, otherwise TSV."""
     path = Path(path)
     data = path.read_bytes()
-    text = _decode(path, _content(path, data))
+    text = decode_utf8(path, _content(path, data))
     if text.lstrip().startswith("{"):
         return _read_jsonstat_text(path, data, text, dataset, expected_dimensions)
     return _read_tsv_text(path, data, text, dataset, expected_dimensions)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import polars as pl
 
-from sources.errors import SourceFormatError
+from sources.errors import SourceFormatError, decode_utf8
 
 PREVENTION_COLUMNS = (
     "city_code",
@@ -141,22 +141,6 @@ class RegisterResult:
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-def _decode(path: Path, data: bytes) -> str:
-    data = data.removeprefix(b"\xef\xbb\xbf")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        line_start = data.rfind(b"\n", 0, exc.start) + 1
-        char = len(data[line_start : exc.start].decode("utf-8", errors="replace")) + 1
-        raise SourceFormatError(
-            path,
-            f"not valid UTF-8 (byte {data[exc.start]:#04x}); save the register as 'CSV UTF-8'",
-            line,
-            f"char {char}",
-        ) from None
-
-
 def _check_header(path: Path, names: list[str], expected: tuple[str, ...]) -> None:
     if len(names) == 1 and any(sep in names[0] for sep in (";", "\t")):
         sep = "';'" if ";" in names[0] else "a tab"
@@ -190,7 +174,7 @@ def _records(path: Path, expected: tuple[str, ...]) -> tuple[list[tuple[int, dic
     """[(first line of the record, {column: stripped cell})] and the file's sha256."""
     data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
-    text = _decode(path, data)
+    text = decode_utf8(path, data, "; save the register as 'CSV UTF-8'")
     if not text.strip():
         raise SourceFormatError(path, f"empty file: expected the header line {','.join(expected)}", 1)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import polars as pl
 
-GEO_LEVELS = ("NUTS0", "NUTS1", "NUTS2", "NUTS3", "CITY", "MULTI_COUNTRY")
 # Groupings of several countries that some sources report as one territory (never split among countries).
 MULTI_COUNTRY_TC = "TC_MULTI"
 MULTI_COUNTRY_NAMES = {MULTI_COUNTRY_TC: "European territorial cooperation programmes (several countries)"}

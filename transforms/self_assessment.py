@@ -57,7 +57,7 @@ def rankable(indicator: Indicator) -> bool:
 
 def _end_year(period: pl.Expr) -> pl.Expr:
     """2019 -> 2019, 2019-05 -> 2019, 2014/2020 -> 2020."""
-    return period.str.extract(r"(\d{4})$|^(\d{4})", 0).str.slice(-4).cast(pl.Int32)
+    return pl.when(period.str.contains("/")).then(period.str.slice(-4)).otherwise(period.str.slice(0, 4)).cast(pl.Int32)
 
 
 def _trend_capable(city_values: pl.DataFrame) -> pl.DataFrame:

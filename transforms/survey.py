@@ -10,6 +10,7 @@ import numpy as np
 import polars as pl
 from statsmodels.stats.proportion import proportion_confint
 
+from transforms.crime import DROP_SCHEMA
 from transforms.geographies import geo_level
 from transforms.observations import dimension, merge_flags
 from warehouse.catalogue import CATALOGUE_BY_ID
@@ -19,8 +20,6 @@ from warehouse.metadata import INDICATOR_VALUES, conform
 SAMPLE_SIZES_CSV = Path(__file__).parent / "parameters" / "survey_sample_sizes.csv"
 # Published shares are rounded to 0.1: a sum of two rounded shares may pass 100 by this much.
 ROUNDING_SLACK = 0.15
-
-DROP_SCHEMA = {"indicator_id": pl.String, "source_dataset": pl.String, "reason": pl.String, "rows": pl.Int64}
 
 
 def load_sample_sizes(path: Path = SAMPLE_SIZES_CSV) -> pl.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dagster as dg
 import polars as pl
 
 STAGING = {"kinds": {"polars", "duckdb"}, "io_manager_key": "warehouse_io", "pool": "duckdb_write"}
@@ -16,3 +17,12 @@ def drop_metadata(dropped: pl.DataFrame) -> dict[str, object]:
         },
         "dropped_total": int(dropped["rows"].sum()) if dropped.height else 0,
     }
+
+
+def rules_result(problems: list[str], **metadata: object) -> dg.AssetCheckResult:
+    """A check result from a rule's list of problems (empty = passed), listed in the metadata."""
+    return dg.AssetCheckResult(
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"problems": "\n".join(problems) or "none", **metadata},
+    )

@@ -261,7 +261,7 @@ def test_error_invalid_utf8_line(tmp_path, reader):
     path = _write(tmp_path, "latin1.txt", b"CODE\tLabel - English\nAT\tAustria\nDE\tK\xf6ln\n")
     with pytest.raises(SourceFormatError, match="not valid UTF-8") as exc:
         reader(path)
-    _assert_error(exc, path, 3)
+    _assert_error(exc, path, 3, "char 5")  # "DE<TAB>K" is 4 characters: the bad byte is the 5th
 
 
 @pytest.mark.parametrize(

@@ -6,12 +6,7 @@ import dagster as dg
 import polars as pl
 
 from expectations.assessment import crime_and_feeling_rules, self_assessment_rules
-
-
-def _result(problems: list[str], rows: int) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(
-        passed=not problems, metadata={"problems": "\n".join(problems) or "none", "rows_checked": rows}
-    )
+from pipelines.defs.common import rules_result
 
 
 @dg.asset_check(
@@ -21,7 +16,7 @@ def _result(problems: list[str], rows: int) -> dg.AssetCheckResult:
     description=(self_assessment_rules.__doc__ or "").strip(),
 )
 def rules_self_assessment(self_assessment: pl.DataFrame) -> dg.AssetCheckResult:
-    return _result(self_assessment_rules(self_assessment), self_assessment.height)
+    return rules_result(self_assessment_rules(self_assessment), rows_checked=self_assessment.height)
 
 
 @dg.asset_check(
@@ -32,7 +27,9 @@ def rules_self_assessment(self_assessment: pl.DataFrame) -> dg.AssetCheckResult:
     description=(crime_and_feeling_rules.__doc__ or "").strip(),
 )
 def no_break_spanned(crime_and_feeling: pl.DataFrame, indicator_values: pl.DataFrame) -> dg.AssetCheckResult:
-    return _result(crime_and_feeling_rules(crime_and_feeling, indicator_values), crime_and_feeling.height)
+    return rules_result(
+        crime_and_feeling_rules(crime_and_feeling, indicator_values), rows_checked=crime_and_feeling.height
+    )
 
 
 ASSESSMENT_CHECKS = [rules_self_assessment, no_break_spanned]

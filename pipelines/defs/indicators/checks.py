@@ -6,16 +6,9 @@ import dagster as dg
 import polars as pl
 
 from expectations import indicator_values as rules
+from pipelines.defs.common import rules_result
 from warehouse.metadata import GEOGRAPHIES
 from warehouse.publish import contract_problems
-
-
-def _result(problems: list[str], **metadata: object) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(
-        passed=not problems,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"problems": "\n".join(problems) or "none", **metadata},
-    )
 
 
 def _build_rule_check(name: str) -> dg.AssetChecksDefinition:
@@ -28,7 +21,7 @@ def _build_rule_check(name: str) -> dg.AssetChecksDefinition:
         description=(rule.__doc__ or name).strip(),
     )
     def _check(indicator_values: pl.DataFrame) -> dg.AssetCheckResult:
-        return _result(rule(indicator_values), rows_checked=indicator_values.height)
+        return rules_result(rule(indicator_values), rows_checked=indicator_values.height)
 
     return _check
 
@@ -41,7 +34,7 @@ def _build_rule_check(name: str) -> dg.AssetChecksDefinition:
     "territory with values is listed.",
 )
 def contract_geographies(geographies: pl.DataFrame) -> dg.AssetCheckResult:
-    return _result(contract_problems(GEOGRAPHIES, geographies), rows_checked=geographies.height)
+    return rules_result(contract_problems(GEOGRAPHIES, geographies), rows_checked=geographies.height)
 
 
 INDICATOR_CHECKS = [*(_build_rule_check(n) for n in rules.RULES), contract_geographies]
