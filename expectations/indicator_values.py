@@ -6,7 +6,7 @@ import polars as pl
 
 from warehouse.catalogue import CATALOGUE_BY_ID, RATE_UNIT
 from warehouse.catalogue.funding import PER_INHABITANT_UNIT
-from warehouse.metadata import INDICATOR_VALUES
+from warehouse.metadata import INDICATOR_VALUES, Table
 from warehouse.publish import contract_problems
 
 # What value = numerator / denominator is multiplied by, per unit.
@@ -19,9 +19,10 @@ def _examples(frame: pl.DataFrame, n: int = 3) -> str:
     return "; ".join(str(r) for r in frame.select(cols).head(n).iter_rows())
 
 
-def contract(frame: pl.DataFrame) -> list[str]:
-    """Columns, types, NOT NULLs and the unique key of published.indicator_values."""
-    return contract_problems(INDICATOR_VALUES, frame)
+def contract(frame: pl.DataFrame, table: Table = INDICATOR_VALUES) -> list[str]:
+    """Columns, types, NOT NULLs and the unique key of published.indicator_values (or of one domain's values
+    before screening: ``table=DOMAIN_INDICATOR_VALUES``)."""
+    return contract_problems(table, frame)
 
 
 def ci_brackets_value(frame: pl.DataFrame) -> list[str]:
@@ -95,5 +96,7 @@ RULES = {
 }
 
 
-def all_problems(frame: pl.DataFrame) -> dict[str, list[str]]:
-    return {name: rule(frame) for name, rule in RULES.items()}
+def all_problems(frame: pl.DataFrame, table: Table = INDICATOR_VALUES) -> dict[str, list[str]]:
+    """Every rule's problems; ``table`` is the contract the frame is checked against (see ``contract``)."""
+    problems = {name: rule(frame) for name, rule in RULES.items() if name != "contract"}
+    return {"contract": contract(frame, table), **problems}

@@ -12,7 +12,7 @@ from transforms.geographies import geo_level, is_extra_regio
 from transforms.observations import dimension, merge_flags
 from transforms.stats import poisson_exact_ci
 from warehouse.catalogue import RATE_UNIT, SEC_HOM_COUNT_CITY, SEC_RECORDED_RATE
-from warehouse.metadata import INDICATOR_VALUES, conform
+from warehouse.metadata import DOMAIN_INDICATOR_VALUES, INDICATOR_VALUES, conform
 
 # Which table a national or regional rate comes from: the two are separate series (different releases,
 # sometimes different counts for the same country and year), so they are kept apart, never mixed.
@@ -133,7 +133,7 @@ def recorded_offence_rates(observations: pl.DataFrame, population: pl.DataFrame)
         ).alias("source_version"),
         pl.lit(None, dtype=pl.String).alias("note"),
     )
-    return conform(INDICATOR_VALUES, values), dropped
+    return conform(DOMAIN_INDICATOR_VALUES, values), dropped
 
 
 def city_homicide_counts(observations: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -169,7 +169,7 @@ def city_homicide_counts(observations: pl.DataFrame) -> tuple[pl.DataFrame, pl.D
         (pl.col("dataset") + "@" + pl.col("source_version")).alias("source_version"),
         pl.lit(None, dtype=pl.String).alias("note"),
     )
-    return conform(INDICATOR_VALUES, values), dropped
+    return conform(DOMAIN_INDICATOR_VALUES, values), dropped
 
 
 def sort_indicator_values(values: pl.DataFrame) -> pl.DataFrame:

@@ -71,8 +71,8 @@ def divergence_label(crime_direction: str, feeling_direction: str) -> str:
 
 def crime_and_feeling(values: pl.DataFrame) -> pl.DataFrame:
     """One row per city and pair of consecutive survey waves of one series where both figures exist."""
-    feeling = values.filter((pl.col("indicator_id") == FEELING_INDICATOR) & pl.col("denominator").is_not_null()).select(
-        "geo_code", "period", "value", "denominator", "series_variant", "obs_status"
+    feeling = values.filter((pl.col("indicator_id") == FEELING_INDICATOR) & pl.col("sample_size").is_not_null()).select(
+        "geo_code", "period", "value", "sample_size", "series_variant", "obs_status"
     )
     crime = values.filter(pl.col("indicator_id") == CRIME_INDICATOR).select(
         "geo_code", pl.col("period").cast(pl.Int32).alias("year"), pl.col("value").alias("count"), "obs_status"
@@ -101,7 +101,7 @@ def crime_and_feeling(values: pl.DataFrame) -> pl.DataFrame:
             k1, k2 = float(c1["count"][0]), float(c2["count"][0])
             ratio, r_low, r_high, p_value, c_dir = crime_change(k1, k2)
             change, f_low, f_high, f_dir = feeling_change(
-                first["value"], first["denominator"], second["value"], second["denominator"]
+                first["value"], first["sample_size"], second["value"], second["sample_size"]
             )
             rows.append(
                 {

@@ -30,7 +30,7 @@ from warehouse.catalogue.funding import (
     FUND_ESIF_PLANNED_TOTAL_EUR,
     FUND_SOCINCL_PC,
 )
-from warehouse.metadata import INDICATOR_VALUES, conform
+from warehouse.metadata import DOMAIN_INDICATOR_VALUES, INDICATOR_VALUES, conform
 
 SOURCE_DATASET = "esif_2014_2020_planned"
 PERIOD = "2014/2020"
@@ -216,6 +216,6 @@ def esif_planned_indicators(
             )
         )
 
-    out = conform(INDICATOR_VALUES, pl.concat(values)).sort(list(INDICATOR_VALUES.key), nulls_last=True)
+    out = conform(DOMAIN_INDICATOR_VALUES, pl.concat(values)).sort(list(INDICATOR_VALUES.key), nulls_last=True)
     dropped = pl.concat(drops).sort("indicator_id", "source_dataset", "reason")
     return out, dropped

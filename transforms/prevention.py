@@ -15,7 +15,7 @@ from scipy.stats import entropy
 
 from sources.registers import CONDITIONS, PYRAMID_LEVELS
 from warehouse.catalogue.action5 import CIM_CONDITIONS, PP_BALANCE, PP_LEVEL_SHARE
-from warehouse.metadata import INDICATOR_VALUES, conform
+from warehouse.metadata import DOMAIN_INDICATOR_VALUES, INDICATOR_VALUES, conform
 
 PREVENTION_DATASET = "prevention_pyramid_register"
 COLLECTIVE_IMPACT_DATASET = "collective_impact_register"
@@ -60,6 +60,29 @@ def _require(frame: pl.DataFrame, columns: list[str], what: str) -> None:
         raise ValueError(f"{what}: missing columns {missing}")
 
 
+_ROW_COLUMNS = (
+    "indicator_id",
+    "breakdown",
+    "geo_code",
+    "geo_level",
+    "period",
+    "value",
+    "unit",
+    "ci_low",
+    "ci_high",
+    "ci_method",
+    "numerator",
+    "denominator",
+    "obs_status",
+    "conf_status",
+    "series_variant",
+    "comparability",
+    "source_dataset",
+    "source_version",
+    "note",
+)
+
+
 def _value_row(
     indicator_id: str,
     breakdown: str,
@@ -96,9 +119,10 @@ def _value_row(
     }
 
 
-def _frame(rows: list[dict]) -> pl.DataFrame:
-    frame = pl.DataFrame(rows, schema=INDICATOR_VALUES.polars_schema, orient="row")
-    return conform(INDICATOR_VALUES, frame).sort(list(INDICATOR_VALUES.key), nulls_last=True)
+def _frame(rows: list[dict], *, example: bool) -> pl.DataFrame:
+    columns = {name: dtype for name, dtype in DOMAIN_INDICATOR_VALUES.polars_schema.items() if name in _ROW_COLUMNS}
+    frame = pl.DataFrame(rows, schema=columns, orient="row").with_columns(pl.lit(example).alias("example_data"))
+    return conform(DOMAIN_INDICATOR_VALUES, frame).sort(list(INDICATOR_VALUES.key), nulls_last=True)
 
 
 def prevention_pyramid_indicators(measures: pl.DataFrame, *, example: bool) -> pl.DataFrame:
@@ -180,7 +204,7 @@ def prevention_pyramid_indicators(measures: pl.DataFrame, *, example: bool) -> p
             zero_note = f"levels with measures but no budget: {_level_names(zero)}" if zero else None
             balance = evenness(list(budgets.values()))
             out.append(row(PP_BALANCE, "budget", balance, None, None, _note(example_note, empty_note, zero_note)))
-    return _frame(out)
+    return _frame(out, example=example)
 
 
 def collective_impact_indicators(initiatives: pl.DataFrame, *, example: bool) -> pl.DataFrame:
@@ -216,7 +240,7 @@ def collective_impact_indicators(initiatives: pl.DataFrame, *, example: bool) ->
                     _note(example_note, shared_note),
                 )
             )
-    return _frame(out)
+    return _frame(out, example=example)
 
 
 def link_esif(measures: pl.DataFrame, programmes: pl.DataFrame) -> pl.DataFrame:

@@ -15,42 +15,57 @@ from transforms.geographies import geo_level
 from transforms.observations import dimension, merge_flags
 from warehouse.catalogue import CATALOGUE_BY_ID
 from warehouse.catalogue.survey import QOL, SURVEY_SERIES, SurveySeries
-from warehouse.metadata import INDICATOR_VALUES, conform
+from warehouse.metadata import DOMAIN_INDICATOR_VALUES, conform
 
 SAMPLE_SIZES_CSV = Path(__file__).parent / "parameters" / "survey_sample_sizes.csv"
 # Published shares are rounded to 0.1: a sum of two rounded shares may pass 100 by this much.
 ROUNDING_SLACK = 0.15
+# Every answer of a question must add up to 100 within this many points before a don't-know share or a share
+# among opinions is derived (early waves are rounded to whole percent: five answers, up to 2.5 points off).
+ANSWER_SUM_SLACK = 2.5
 
 
 def load_sample_sizes(path: Path = SAMPLE_SIZES_CSV) -> pl.DataFrame:
-    """The documented sample sizes (survey, wave, geo, sample_size, sample_kind, source); '*' matches any."""
-    return pl.read_csv(path, schema_overrides={"wave": pl.String, "geo": pl.String, "sample_size": pl.Int64})
+    """The documented sample sizes (survey, wave, geo, sample_size, sample_kind, design_effect, source); '*'
+    matches any wave or territory; design_effect is empty where the survey documents none."""
+    return pl.read_csv(
+        path,
+        schema_overrides={"wave": pl.String, "geo": pl.String, "sample_size": pl.Int64, "design_effect": pl.Float64},
+    )
 
 
 def _sample_size_for(rows: pl.DataFrame, survey: str | None, sizes: pl.DataFrame) -> pl.DataFrame:
-    """Attach ``sample_size`` and a short citation (``n_note``), the most specific match first:
-    (wave, territory), then (wave, any), (any wave, territory), (any, any)."""
-    out = rows.with_columns(pl.lit(None, pl.Int64).alias("sample_size"), pl.lit(None, pl.String).alias("n_note"))
+    """Attach ``sample_size``, ``design_effect`` and a short citation (``n_note``), the most specific match
+    first: (wave, territory), then (wave, any), (any wave, territory), (any, any)."""
+    found = ("sample_size", "design_effect", "n_note")
+    out = rows.with_columns(
+        pl.lit(None, pl.Int64).alias("sample_size"),
+        pl.lit(None, pl.Float64).alias("design_effect"),
+        pl.lit(None, pl.String).alias("n_note"),
+    )
     if survey is None:
         return out
     sizes = sizes.filter(pl.col("survey") == survey).with_columns(
         pl.format(
             "n~{} {}; source: {}", "sample_size", "sample_kind", pl.col("source").str.split(":").list.first()
-        ).alias("_note"),
-        pl.col("sample_size").alias("_n"),
+        ).alias("_n_note"),
+        pl.col("sample_size").alias("_sample_size"),
+        pl.col("design_effect").alias("_design_effect"),
         pl.col("wave").alias("period"),
     )
     for by_wave, by_geo in ((True, True), (True, False), (False, True), (False, False)):
         keys = [k for k, used in (("period", by_wave), ("geo", by_geo)) if used]
         lookup = sizes.filter((pl.col("period") != "*") == by_wave, (pl.col("geo") != "*") == by_geo).select(
-            *keys, "_n", "_note"
+            *keys, *(f"_{c}" for c in found)
         )
         if lookup.is_empty():
             continue
         out = out.join(lookup, on=keys, how="left") if keys else out.join(lookup.head(1), how="cross")
+        # A more specific row wins as a whole: its design effect is not mixed with another row's sample size.
+        matched = pl.col("sample_size").is_null() & pl.col("_sample_size").is_not_null()
         out = out.with_columns(
-            pl.coalesce("sample_size", "_n").alias("sample_size"), pl.coalesce("n_note", "_note").alias("n_note")
-        ).drop("_n", "_note")
+            pl.when(matched).then(pl.col(f"_{c}")).otherwise(pl.col(c)).alias(c) for c in found
+        ).drop(*(f"_{c}" for c in found))
     return out
 
 
@@ -67,20 +82,75 @@ def wilson_limits(share_pct: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.
     return low, high
 
 
+def _with_intervals(rows: pl.DataFrame) -> pl.DataFrame:
+    """Wilson limits of the share and of the share among opinions, on the effective sample size (the
+    documented sample divided by the design effect, where one is documented). Withheld, with a note, for
+    values the source flags u (low reliability): the sample behind them is smaller than any size we could
+    assume, so an interval on it would look precise where the source says it is not."""
+    n_eff = pl.col("sample_size").cast(pl.Float64) / pl.col("design_effect").fill_null(1.0)
+    unreliable = pl.col("obs_status").fill_null("").str.contains("u")
+    rows = rows.with_columns(
+        pl.when(unreliable).then(None).otherwise(n_eff).alias("_n"),
+        (100.0 * pl.col("value") / pl.col("opinions")).clip(upper_bound=100.0).alias("opinion_share"),
+    ).with_columns((pl.col("_n") * pl.col("opinions") / 100.0).alias("_n_opinions"))
+    low, high = wilson_limits(rows["value"].to_numpy(), rows["_n"].to_numpy())
+    op_low, op_high = wilson_limits(
+        rows["opinion_share"].fill_null(float("nan")).to_numpy(), rows["_n_opinions"].to_numpy()
+    )
+    return rows.with_columns(
+        pl.Series("ci_low", low).fill_nan(None),
+        pl.Series("ci_high", high).fill_nan(None),
+        pl.Series("opinion_ci_low", op_low).fill_nan(None),
+        pl.Series("opinion_ci_high", op_high).fill_nan(None),
+    ).with_columns(
+        pl.when(pl.col("ci_low").is_null())
+        .then(None)
+        .when(pl.col("design_effect").is_not_null())
+        .then(pl.lit("wilson_n_eff"))
+        .otherwise(pl.lit("wilson_approx_n"))
+        .alias("ci_method"),
+        pl.when(unreliable & pl.col("sample_size").is_not_null())
+        .then(pl.lit("interval withheld: the source flags the value u (low reliability)"))
+        .otherwise(None)
+        .alias("withheld_note"),
+    )
+
+
 def _qol_series(observations: pl.DataFrame, s: SurveySeries) -> pl.DataFrame:
-    """The sum of the answer shares per city and wave; null when any answer share is missing.
+    """The sum of the answer shares per city and wave; null when any answer share is missing. For agree/disagree
+    items also the sum of every answer with an opinion (when each is there and together they do not pass 100)
+    and the don't-know share (when it is there and all answers add up to 100 within rounding). A missing
+    don't-know share is not read as 0: the share among opinions can still be computed without it.
     ``observations`` are the urb_percep cells with their answer ``code`` extracted (see survey_indicators)."""
-    cells = observations.filter(pl.col("code").is_in(list(s.answer_codes)))
+    every_answer = [*s.opinion_codes, *([s.dont_know_code] if s.dont_know_code else [])]
+    cells = observations.filter(pl.col("code").is_in([*s.answer_codes, *every_answer]))
+    is_answer = pl.col("code").is_in(list(s.answer_codes))
+    is_opinion = pl.col("code").is_in(list(s.opinion_codes))
+    is_any = pl.col("code").is_in(every_answer)
     keyed = cells.group_by("geo", "period").agg(
-        pl.col("value").sum().alias("value"),
-        pl.col("value").is_not_null().sum().alias("answers_present"),
+        pl.col("value").filter(is_answer).sum().alias("value"),
+        pl.col("value").filter(is_answer).is_not_null().sum().alias("answers_present"),
+        pl.col("value").filter(is_opinion).sum().alias("opinions"),
+        pl.col("value").filter(is_opinion).is_not_null().sum().alias("opinions_present"),
+        pl.col("value").filter(is_any).sum().alias("all_answers"),
+        pl.col("value").filter(pl.col("code").eq_missing(s.dont_know_code)).first().alias("dont_know_share"),
         pl.col("source_version").first(),
-        pl.col("obs_status").str.join("").alias("obs_status"),
-        pl.col("conf_status").str.join("").alias("conf_status"),
+        pl.col("obs_status").filter(is_answer).str.join("").alias("obs_status"),
+        pl.col("conf_status").filter(is_answer).str.join("").alias("conf_status"),
     )
     complete = pl.col("answers_present") == len(s.answer_codes)
+    has_opinions = (
+        complete
+        & (pl.lit(len(s.other_opinion_codes)) > 0)
+        & (pl.col("opinions_present") == len(s.opinion_codes))
+        & (pl.col("opinions") > 0)
+        & (pl.col("opinions") <= 100.0 + ANSWER_SUM_SLACK)
+    )
+    has_dont_know = has_opinions & ((pl.col("all_answers") - 100.0).abs() <= ANSWER_SUM_SLACK)
     return keyed.with_columns(
         pl.when(complete).then(pl.col("value")).otherwise(None).alias("value"),
+        pl.when(has_dont_know).then(pl.col("dont_know_share")).otherwise(None).alias("dont_know_share"),
+        pl.when(has_opinions).then(pl.col("opinions")).otherwise(None).alias("opinions"),
         # A city absent from a wave has every answer missing; one with some answers missing is incomplete.
         pl.when(complete)
         .then(None)
@@ -89,7 +159,7 @@ def _qol_series(observations: pl.DataFrame, s: SurveySeries) -> pl.DataFrame:
         .otherwise(pl.lit("answer_share_missing"))
         .alias("missing_reason"),
         pl.lit(QOL).alias("dataset"),
-    )
+    ).drop("all_answers", "answers_present", "opinions_present")
 
 
 def _silc_series(observations: pl.DataFrame, s: SurveySeries) -> pl.DataFrame:
@@ -99,6 +169,8 @@ def _silc_series(observations: pl.DataFrame, s: SurveySeries) -> pl.DataFrame:
         "geo",
         "period",
         "value",
+        pl.lit(None, dtype=pl.Float64).alias("opinions"),
+        pl.lit(None, dtype=pl.Float64).alias("dont_know_share"),
         "source_version",
         "obs_status",
         "conf_status",
@@ -148,9 +220,7 @@ def survey_indicators(observations: pl.DataFrame, sample_sizes: pl.DataFrame) ->
         kept = rows.filter(pl.col("drop_reason").is_null())
         if s.unit_code != "RTG":
             kept = kept.with_columns(pl.col("value").clip(upper_bound=100.0))  # rounding slack only
-        kept = _sample_size_for(kept, s.sample, sample_sizes)
-        low, high = wilson_limits(kept["value"].to_numpy(), kept["sample_size"].cast(pl.Float64).to_numpy())
-        kept = kept.with_columns(pl.Series("ci_low", low).fill_nan(None), pl.Series("ci_high", high).fill_nan(None))
+        kept = _with_intervals(_sample_size_for(kept, s.sample, sample_sizes))
         values.append(
             kept.select(
                 pl.lit(s.indicator_id).alias("indicator_id"),
@@ -162,12 +232,9 @@ def survey_indicators(observations: pl.DataFrame, sample_sizes: pl.DataFrame) ->
                 pl.lit(entry.unit).alias("unit"),
                 "ci_low",
                 "ci_high",
-                pl.when(pl.col("ci_low").is_not_null())
-                .then(pl.lit("wilson_approx_n"))
-                .otherwise(None)
-                .alias("ci_method"),
+                "ci_method",
                 pl.lit(None, dtype=pl.Float64).alias("numerator"),
-                pl.col("sample_size").cast(pl.Float64).alias("denominator"),
+                pl.lit(None, dtype=pl.Float64).alias("denominator"),
                 "obs_status",
                 "conf_status",
                 pl.lit(s.series_variant).alias("series_variant"),
@@ -175,8 +242,16 @@ def survey_indicators(observations: pl.DataFrame, sample_sizes: pl.DataFrame) ->
                 pl.col("dataset").alias("source_dataset"),
                 (pl.col("dataset") + "@" + pl.col("source_version")).alias("source_version"),
                 pl.concat_str(
-                    [pl.lit(f"question: {s.question}"), pl.col("n_note")], separator="; ", ignore_nulls=True
+                    [pl.lit(f"question: {s.question}"), pl.col("n_note"), pl.col("withheld_note")],
+                    separator="; ",
+                    ignore_nulls=True,
                 ).alias("note"),
+                pl.col("sample_size").cast(pl.Float64),
+                "design_effect",
+                "dont_know_share",
+                "opinion_share",
+                "opinion_ci_low",
+                "opinion_ci_high",
             )
         )
     dropped = (
@@ -186,7 +261,7 @@ def survey_indicators(observations: pl.DataFrame, sample_sizes: pl.DataFrame) ->
         .cast(DROP_SCHEMA)
         .sort("indicator_id", "source_dataset", "reason")
     )
-    return conform(INDICATOR_VALUES, pl.concat(values)), dropped
+    return conform(DOMAIN_INDICATOR_VALUES, pl.concat(values)), dropped
 
 
 def population_indicator(population: pl.DataFrame) -> pl.DataFrame:
@@ -196,7 +271,7 @@ def population_indicator(population: pl.DataFrame) -> pl.DataFrame:
         pl.col("geo_level").is_not_null() & (pl.col("geo_level") != "CITY") & (pl.col("population") >= 0)
     )
     return conform(
-        INDICATOR_VALUES,
+        DOMAIN_INDICATOR_VALUES,
         rows.select(
             pl.lit(entry.indicator_id).alias("indicator_id"),
             pl.lit(None, dtype=pl.String).alias("breakdown"),

@@ -21,12 +21,22 @@ _POLARS_TYPES: dict[str, pl.DataType] = {
 }
 
 
+_REQUIRED = object()
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
     type: str  # DuckDB type
     description: str
     nullable: bool = True
+    # A column with a default may be left out by a transform it does not concern (the survey sample of a
+    # crime rate); conform() then adds it with this value. Columns without one must always be produced.
+    default: object = _REQUIRED
+
+    @property
+    def has_default(self) -> bool:
+        return self.default is not _REQUIRED
 
     @property
     def polars_type(self) -> pl.DataType:
@@ -78,8 +88,8 @@ def quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _c(name: str, type_: str, description: str, nullable: bool = True) -> Column:
-    return Column(name, type_, description, nullable)
+def _c(name: str, type_: str, description: str, nullable: bool = True, default: object = _REQUIRED) -> Column:
+    return Column(name, type_, description, nullable, default)
 
 
 INDICATOR_VALUE_COLUMNS = (
@@ -116,8 +126,9 @@ INDICATOR_VALUE_COLUMNS = (
         "VARCHAR",
         "How the limits were computed: poisson_exact (Garwood, scipy chi2, on the numerator count); "
         "wilson_approx_n (Wilson score interval, statsmodels, on the survey's documented sample size, which is "
-        "approximate: see `note`); NULL when the value has no sampling model (administrative amounts, "
-        "registers, mean ratings without a published dispersion).",
+        "approximate: see `note` and sample_size); NULL when the value has no sampling model (administrative "
+        "amounts, registers, mean ratings without a published dispersion) or when the limits are withheld "
+        "because the source flags the value u (low reliability: the sample behind it is unknown).",
     ),
     _c(
         "numerator",
@@ -128,8 +139,8 @@ INDICATOR_VALUE_COLUMNS = (
     _c(
         "denominator",
         "DOUBLE",
-        "The base: population on 1 January of the same territory and year for rates, the sample size used for "
-        "the interval for survey shares, the register total for shares of a register; NULL for counts.",
+        "The base: population on 1 January of the same territory and year for rates, the register total for "
+        "shares of a register; NULL for counts and for survey shares (their assumed sample is in sample_size).",
     ),
     _c(
         "obs_status",
@@ -177,16 +188,91 @@ INDICATOR_VALUE_COLUMNS = (
         "What else a reader must know about this value: the sample size used and its source, empty "
         "prevention-pyramid levels, 'EXAMPLE DATA' for the bundled example registers; NULL when nothing.",
     ),
+    _c(
+        "sample_size",
+        "DOUBLE",
+        "Survey shares only: the number of interviews the interval assumes. The surveys publish shares without "
+        "counts, so this is the survey's documented sample size per city and wave (or EU-SILC's minimum "
+        "effective sample size per country), an assumption cited in `note`; NULL for non-survey values.",
+        default=None,
+    ),
+    _c(
+        "design_effect",
+        "DOUBLE",
+        "Survey shares only: the design effect the interval divides `sample_size` by (Kish), where the survey "
+        "documents one for this territory and wave; NULL when none is documented (the interval then ignores "
+        "weighting and is too narrow: read it as indicative).",
+        default=None,
+    ),
+    _c(
+        "dont_know_share",
+        "DOUBLE",
+        "Agree/disagree survey items only: the share answering 'don't know / no answer', in % of all "
+        "respondents; NULL when the item has no such answer or one of its answer shares is missing.",
+        default=None,
+    ),
+    _c(
+        "opinion_share",
+        "DOUBLE",
+        "Agree/disagree survey items only: `value` among respondents with an opinion (don't know left out), in "
+        "%; comparisons between places use it, since don't-know shares differ widely between cities.",
+        default=None,
+    ),
+    _c(
+        "opinion_ci_low",
+        "DOUBLE",
+        "Lower 95 % Wilson limit of opinion_share (on the part of sample_size with an opinion).",
+        default=None,
+    ),
+    _c("opinion_ci_high", "DOUBLE", "Upper 95 % Wilson limit of opinion_share.", default=None),
+    _c(
+        "example_data",
+        "BOOLEAN",
+        "True for values computed from the bundled example registers, which describe no real city: never "
+        "compare, rank or report them.",
+        False,
+        default=False,
+    ),
+    _c(
+        "quality_flags",
+        "VARCHAR",
+        "Screening flags, comma-separated codes in a fixed order (see the README's list and "
+        "warehouse.metadata.QUALITY_FLAGS): small_count, implausible_jump, sources_disagree, low_reliability, "
+        "high_dont_know, example_data; NULL when none applies.",
+    ),
 )
+
+# The screening flags of published.indicator_values (transforms/screening.py), in the order they are written.
+QUALITY_FLAGS: dict[str, str] = {
+    "small_count": "the value rests on fewer than 10 recorded events: its relative uncertainty is large and a "
+    "change of one or two events moves it visibly",
+    "implausible_jump": "the count changed by a factor of 3 or more from the previous year of the same series "
+    "with at least 500 events in both years: more likely a recording or boundary change than a change in crime",
+    "sources_disagree": "two tables of the same source describe the same territory and year with counts that "
+    "differ by more than 5 % (and more than one event): the national and the regional table, or the city and the "
+    "regional table for a city that is its own NUTS 3 region",
+    "low_reliability": "the source flags the value 'u' (low reliability): its interval is withheld",
+    "high_dont_know": "at least 10 % of respondents answered 'don't know': compare places on opinion_share",
+    "example_data": "computed from the bundled example registers, not from a real city",
+}
 
 INDICATOR_VALUES = Table(
     "published",
     "indicator_values",
     "Every published indicator figure with its evidence: value, 95 % limits, numerator, denominator, the "
-    "source flags, comparability and source versions. One row per (indicator_id, breakdown, geo_code, period, "
-    "series_variant).",
+    "survey sample assumed, the source flags, screening flags, comparability and source versions. One row per "
+    "(indicator_id, breakdown, geo_code, period, series_variant).",
     INDICATOR_VALUE_COLUMNS,
     ("indicator_id", "breakdown", "geo_code", "period", "series_variant"),
+)
+# What each domain's transform produces: everything but the screening flags, which compare rows across
+# domains and years and are added to the candidate of all values (transforms/screening.py).
+DOMAIN_INDICATOR_VALUES = Table(
+    "staging",
+    "domain_indicator_values",
+    "Indicator values of one domain before screening: the columns of published.indicator_values without quality_flags.",
+    tuple(c for c in INDICATOR_VALUE_COLUMNS if c.name != "quality_flags"),
+    INDICATOR_VALUES.key,
 )
 
 INDICATORS = Table(
@@ -358,7 +444,10 @@ def empty_frame(table: Table) -> pl.DataFrame:
 
 
 def conform(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
-    """The frame with exactly the table's columns, in order and type; raises if a column is missing or extra."""
+    """The frame with exactly the table's columns, in order and type; raises if a column is missing or extra.
+    Columns declared with a default are added with it when the frame does not have them."""
+    absent = [c for c in table.columns if c.has_default and c.name not in frame.columns]
+    frame = frame.with_columns(pl.lit(c.default, dtype=c.polars_type).alias(c.name) for c in absent)
     missing = [c for c in table.column_names if c not in frame.columns]
     extra = [c for c in frame.columns if c not in table.column_names]
     if missing or extra:

@@ -204,6 +204,15 @@ def value_row(
     obs_status: str | None = None,
     comparability: str = "cross_country",
     denominator: float | None = None,
+    numerator: float | None = None,
+    ci: tuple[float, float] | None = None,
+    ci_method: str | None = None,
+    sample_size: float | None = None,
+    opinion_share: float | None = None,
+    opinion_ci: tuple[float, float] | None = None,
+    quality_flags: str | None = None,
+    example_data: bool = False,
+    unit: str = "test unit",
 ) -> dict:
     """One row of published.indicator_values (only the columns the assessments read carry meaning)."""
     level = pl.select(geo_level(pl.lit(geo))).item()
@@ -214,11 +223,11 @@ def value_row(
         "geo_level": level,
         "period": period,
         "value": value,
-        "unit": "test unit",
-        "ci_low": None,
-        "ci_high": None,
-        "ci_method": None,
-        "numerator": None,
+        "unit": unit,
+        "ci_low": ci[0] if ci else None,
+        "ci_high": ci[1] if ci else None,
+        "ci_method": ci_method or (("wilson_approx_n" if sample_size else "poisson_exact") if ci else None),
+        "numerator": numerator,
         "denominator": denominator,
         "obs_status": obs_status,
         "conf_status": None,
@@ -227,6 +236,14 @@ def value_row(
         "source_dataset": "crafted",
         "source_version": "crafted@1",
         "note": None,
+        "sample_size": sample_size,
+        "design_effect": None,
+        "dont_know_share": None,
+        "opinion_share": opinion_share,
+        "opinion_ci_low": opinion_ci[0] if opinion_ci else None,
+        "opinion_ci_high": opinion_ci[1] if opinion_ci else None,
+        "example_data": example_data,
+        "quality_flags": quality_flags,
     }
 
 

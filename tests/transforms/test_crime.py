@@ -17,7 +17,7 @@ from transforms.observations import dimension
 from transforms.population import POPULATION_SCHEMA
 from transforms.stats import poisson_exact_ci
 from warehouse.catalogue import RATE_UNIT
-from warehouse.metadata import INDICATOR_VALUES
+from warehouse.metadata import DOMAIN_INDICATOR_VALUES
 
 
 def count(
@@ -86,8 +86,8 @@ def test_rate_is_numerator_over_denominator_times_100000_exactly() -> None:
     nuts3 = one(values, geo_code="DE111")
     assert nuts3["value"] == 1_234.0 / 630_305.0 * 100_000.0
     assert one(values, geo_code="DE11")["value"] == 0.0
-    assert list(values.columns) == INDICATOR_VALUES.column_names
-    assert {k: v for k, v in all_problems(values).items() if v} == {}
+    assert list(values.columns) == DOMAIN_INDICATOR_VALUES.column_names
+    assert {k: v for k, v in all_problems(values, DOMAIN_INDICATOR_VALUES).items() if v} == {}
 
 
 def test_limits_are_poisson_limits_on_the_count_scaled_like_the_rate() -> None:
@@ -183,7 +183,7 @@ def test_national_and_regional_tables_are_separate_variants() -> None:
     assert regional["source_dataset"] == "crim_gen_reg / demo_pjan"
     assert national["source_version"] == "crim_off_cat@crim_off_cat-v / demo_pjan@demo_pjan-v"
     assert national["geo_level"] == regional["geo_level"] == "NUTS0"
-    assert all_problems(values)["contract"] == []
+    assert all_problems(values, DOMAIN_INDICATOR_VALUES)["contract"] == []
 
 
 @pytest.mark.parametrize(
@@ -221,7 +221,7 @@ def test_geo_levels_of_published_rows() -> None:
 def test_empty_input_gives_empty_conforming_frames() -> None:
     values, dropped = recorded_offence_rates(observations_of([]), POP)
     assert values.height == 0 and dropped.height == 0
-    assert dict(values.schema) == INDICATOR_VALUES.polars_schema
+    assert dict(values.schema) == DOMAIN_INDICATOR_VALUES.polars_schema
 
 
 # ---- city homicide counts ---------------------------------------------------------------------------------------
@@ -256,7 +256,7 @@ def test_city_homicide_counts_are_the_counts_with_limits() -> None:
         ("crim_hom_ocit", "missing_in_source", 1),
         ("crim_hom_ocit", "not_a_city", 1),
     ]
-    assert {k: v for k, v in all_problems(values).items() if v} == {}
+    assert {k: v for k, v in all_problems(values, DOMAIN_INDICATOR_VALUES).items() if v} == {}
 
 
 @pytest.mark.parametrize("geo", ["UKC-L", "EU27_2020", "AT001K1"])
@@ -274,7 +274,7 @@ RATE_DATASETS = ("crim_off_cat", "crim_gen_reg")
 def test_real_rates_pass_every_published_rule(rates: tuple[pl.DataFrame, pl.DataFrame]) -> None:
     values, _ = rates
     assert values.height > 50_000
-    assert all_problems(values) == {
+    assert all_problems(values, DOMAIN_INDICATOR_VALUES) == {
         "contract": [],
         "ci_brackets_value": [],
         "rate_arithmetic": [],
@@ -286,7 +286,8 @@ def test_real_city_counts_pass_every_published_rule(observations: pl.DataFrame) 
     values, dropped = city_homicide_counts(observations)
     assert values.height > 100
     assert set(values["geo_level"]) == {"CITY"}
-    assert all(problems == [] for problems in all_problems(values).values()), all_problems(values)
+    problems = all_problems(values, DOMAIN_INDICATOR_VALUES)
+    assert all(p == [] for p in problems.values()), problems
     nr = observations.filter((pl.col("dataset") == "crim_hom_ocit") & (pl.col("unit") == "NR")).height
     assert values.height + dropped["rows"].sum() == nr
 

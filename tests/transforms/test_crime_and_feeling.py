@@ -43,7 +43,7 @@ def real_output(real_values: pl.DataFrame) -> pl.DataFrame:
 
 
 def feeling(geo: str, period: str, share: float, variant: str = OLD, flags: str | None = None, n: float = 500.0):
-    return value_row(FEELING_INDICATOR, geo, period, share, series_variant=variant, obs_status=flags, denominator=n)
+    return value_row(FEELING_INDICATOR, geo, period, share, series_variant=variant, obs_status=flags, sample_size=n)
 
 
 def homicides(geo: str, year: int, count: float, flags: str | None = None) -> dict:
@@ -234,7 +234,7 @@ def test_crafted_other_cities_and_indicators_do_not_leak() -> None:
         feeling("BE001C", "2012", 60.0),
         homicides("DE001C", 2009, 5.0),
         homicides("DE001C", 2012, 6.0),
-        value_row("SAF_SAFE_NBH", "AT001C", "2010", 50.0, series_variant=OLD, denominator=500.0),
+        value_row("SAF_SAFE_NBH", "AT001C", "2010", 50.0, series_variant=OLD, sample_size=500.0),
     ]
     out = crime_and_feeling(values_frame(rows))
     assert set(out["geo_code"]) == {"AT001C"}

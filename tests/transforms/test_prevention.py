@@ -31,7 +31,7 @@ from transforms.prevention import (
 )
 from warehouse.catalogue import CATALOGUE_BY_ID
 from warehouse.catalogue.action5 import ACTION5_INDICATORS
-from warehouse.metadata import INDICATOR_VALUES
+from warehouse.metadata import DOMAIN_INDICATOR_VALUES
 
 EXAMPLE_DIR = PROJECT_ROOT / "data" / "registers" / "example"
 DOCS = PROJECT_ROOT / "docs" / "registers.md"
@@ -352,7 +352,8 @@ def test_rows_carry_the_register_conventions(pyramid, cim, measures):
     assert re.fullmatch(r"prevention_pyramid\.csv@sha256:[0-9a-f]{12}", pyramid["source_version"][0])
     assert re.fullmatch(r"collective_impact\.csv@sha256:[0-9a-f]{12}", cim["source_version"][0])
     assert both["note"].str.starts_with("EXAMPLE DATA").all()
-    assert both.columns == INDICATOR_VALUES.column_names
+    assert both.columns == DOMAIN_INDICATOR_VALUES.column_names
+    assert both["example_data"].all()
 
 
 def test_notes_say_example_data_only_for_examples(measures, initiatives):
@@ -363,13 +364,14 @@ def test_notes_say_example_data_only_for_examples(measures, initiatives):
         ]
     )
     assert not plain["note"].drop_nulls().str.contains("EXAMPLE").any()
+    assert not plain["example_data"].any()
     assert _value(plain, "PP_BALANCE", "count", "LV001C")["note"] == "empty levels: 1 quality of life"
     assert _value(plain, "PP_BALANCE", "count", "BE012C")["note"] is None
 
 
 def test_register_values_meet_the_published_contract(pyramid, cim):
     both = pl.concat([pyramid, cim])
-    assert contract(both) == []
+    assert contract(both, DOMAIN_INDICATOR_VALUES) == []
     assert values_in_range(both) == []
     assert ci_brackets_value(both) == []
     assert pyramid["value"].filter(pyramid["indicator_id"] == "PP_BALANCE").is_between(0, 1).all()
@@ -383,7 +385,7 @@ def test_values_in_range_would_catch_a_unit_the_catalogue_does_not_know(pyramid)
 def test_a_rejected_register_publishes_nothing():
     empty = pl.DataFrame(schema=PREVENTION_SCHEMA)
     assert prevention_pyramid_indicators(empty, example=True).height == 0
-    assert prevention_pyramid_indicators(empty, example=True).columns == INDICATOR_VALUES.column_names
+    assert prevention_pyramid_indicators(empty, example=True).columns == DOMAIN_INDICATOR_VALUES.column_names
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from tests.transforms.survey_fixtures import (
 from transforms.survey import load_sample_sizes, population_indicator, survey_indicators, wilson_limits
 from warehouse.catalogue import CATALOGUE_BY_ID
 from warehouse.catalogue.survey import QOL, SURVEY_SERIES
-from warehouse.metadata import INDICATOR_VALUES
+from warehouse.metadata import DOMAIN_INDICATOR_VALUES, INDICATOR_VALUES
 
 RATINGS = {"COH_TRUST_OTHERS_NAT", "CTX_TRUST_POLICE"}
 SERIES_BY_VARIANT = {(s.indicator_id, s.series_variant, s.breakdown): s for s in SURVEY_SERIES}
@@ -105,7 +105,7 @@ def test_every_survey_indicator_and_ctx_pop_has_rows(values: pl.DataFrame, ctx_p
 
 def test_output_has_the_published_columns_and_a_unique_key(values: pl.DataFrame, ctx_pop: pl.DataFrame) -> None:
     for frame in (values, ctx_pop):
-        assert frame.schema == pl.Schema(INDICATOR_VALUES.polars_schema)
+        assert frame.schema == pl.Schema(DOMAIN_INDICATOR_VALUES.polars_schema)
         assert frame.select(INDICATOR_VALUES.key).is_duplicated().sum() == 0
         assert frame["value"].null_count() == 0
 
@@ -219,8 +219,8 @@ def test_limits_bracket_the_value(values: pl.DataFrame) -> None:
 
 
 def test_interval_exactly_where_a_documented_sample_size_exists(values: pl.DataFrame) -> None:
-    """ci_method 'wilson_approx_n' and the denominator = the CSV's sample size for that wave (urb_percep) or
-    country (EU-SILC); no interval, no denominator where the survey documents none (mean ratings)."""
+    """ci_method 'wilson_approx_n' and sample_size = the CSV's sample size for that wave (urb_percep) or
+    country (EU-SILC); no interval where the survey documents none (mean ratings) or flags the value u."""
     sizes = sample_size_lookup()
     series_of = {(s.indicator_id, s.series_variant, s.breakdown): s for s in SURVEY_SERIES}
     checked = 0
@@ -231,19 +231,24 @@ def test_interval_exactly_where_a_documented_sample_size_exists(values: pl.DataF
             n = sizes.get((QOL, r["period"], "*"))
         elif s.sample is not None:
             n = sizes.get((s.sample, "*", r["geo_code"]))
+        assert r["denominator"] is None, r  # the assumed sample is not a count: it has its own column
         if n is None:
             assert r["ci_method"] is None and r["ci_low"] is None and r["ci_high"] is None, r
-            assert r["denominator"] is None, r
+            assert r["sample_size"] is None, r
+        elif "u" in (r["obs_status"] or ""):
+            assert r["sample_size"] == n, r
+            assert r["ci_method"] is None and r["ci_low"] is None and r["ci_high"] is None, r
+            assert "interval withheld" in r["note"], r
         else:
             assert r["ci_method"] == "wilson_approx_n", r
-            assert r["denominator"] == n, r
+            assert r["sample_size"] == n, r
             checked += 1
     assert checked > 0
 
 
 def test_wilson_limits_equal_statsmodels(values: pl.DataFrame) -> None:
     with_ci = values.filter(pl.col("ci_method") == "wilson_approx_n")
-    n = with_ci["denominator"].to_numpy()
+    n = with_ci["sample_size"].to_numpy()
     p = with_ci["value"].to_numpy() / 100.0
     low, high = proportion_confint(p * n, n, alpha=0.05, method="wilson")
     np.testing.assert_allclose(with_ci["ci_low"].to_numpy(), low * 100.0, rtol=0, atol=1e-9)
@@ -266,7 +271,7 @@ def test_note_cites_the_question_and_the_sample_size_source(values: pl.DataFrame
     for r in values.iter_rows(named=True):
         s = series_of[(r["indicator_id"], r["series_variant"], r["breakdown"])]
         assert r["note"].startswith(f"question: {s.question}"), r["note"]
-        if r["ci_method"] is None:
+        if r["sample_size"] is None:
             assert "source:" not in r["note"]
             continue
         key = (QOL, r["period"], "*") if s.sample == QOL else (s.sample, "*", r["geo_code"])
@@ -302,7 +307,7 @@ def test_urb_percep_waves_in_the_file_are_all_documented(cells: dict) -> None:
 def test_silc_countries_in_the_files_have_a_sample_size(values: pl.DataFrame) -> None:
     sized = values.filter(pl.col("source_dataset") != QOL, ~pl.col("indicator_id").is_in(list(RATINGS)))
     assert sized.height > 0
-    assert sized.filter(pl.col("denominator").is_null()).height == 0
+    assert sized.filter(pl.col("sample_size").is_null()).height == 0
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -431,8 +436,13 @@ def test_crafted_silc_aggregates_are_not_countries_and_flags_travel() -> None:
     assert got[("SAF_CVV_AREA", "FR")]["obs_status"] == "bu"
     assert got[("COH_TRUST_OTHERS_NAT", "BE")]["obs_status"] == "u"
     assert got[("COH_TRUST_OTHERS_NAT", "BE")]["ci_method"] is None
-    assert got[("SAF_CVV_AREA", "BE")]["denominator"] == sample_size_lookup()[("eu_silc_households", "*", "BE")]
-    assert got[("SAF_CVV_AREA", "DE")]["denominator"] == sample_size_lookup()[("eu_silc_households", "*", "DE")]
+    assert got[("SAF_CVV_AREA", "BE")]["sample_size"] == sample_size_lookup()[("eu_silc_households", "*", "BE")]
+    assert got[("SAF_CVV_AREA", "DE")]["sample_size"] == sample_size_lookup()[("eu_silc_households", "*", "DE")]
+    # u (low reliability): the interval is withheld, the b-only value keeps it.
+    assert got[("SAF_CVV_AREA", "BE")]["ci_method"] == "wilson_approx_n"
+    for key in (("SAF_CVV_AREA", "DE"), ("SAF_CVV_AREA", "FR")):
+        assert (got[key]["ci_low"], got[key]["ci_high"], got[key]["ci_method"]) == (None, None, None)
+        assert got[key]["note"].endswith("interval withheld: the source flags the value u (low reliability)")
     reasons = {(r["indicator_id"], r["reason"]): r["rows"] for r in dropped.iter_rows(named=True)}
     assert reasons == {
         ("SAF_CVV_AREA", "aggregate_or_other_territory"): 3,
@@ -555,9 +565,10 @@ def test_crafted_sample_size_precedence_and_undocumented_wave() -> None:
             "geo": ["BE001C", "*", "AT001C", "*"],
             "sample_size": [800, 500, 650, 999],
             "sample_kind": ["k"] * 4,
+            "design_effect": [None] * 4,
             "source": ["S1: detail", "S2", "S3", "S4"],
         },
-        schema_overrides={"sample_size": pl.Int64},
+        schema_overrides={"sample_size": pl.Int64, "design_effect": pl.Float64},
     )
     obs = crafted_observations(
         [
@@ -569,7 +580,7 @@ def test_crafted_sample_size_precedence_and_undocumented_wave() -> None:
     )
     values, _ = survey_indicators(obs, sizes)
     got = {
-        (r["geo_code"], r["period"]): (r["denominator"], r["note"])
+        (r["geo_code"], r["period"]): (r["sample_size"], r["note"])
         for r in values.filter(pl.col("indicator_id") == "SAF_SAFE_CITY").iter_rows(named=True)
     }
     assert got[("BE001C", "2015")][0] == 800 and got[("BE001C", "2015")][1].endswith("source: S1")
@@ -582,10 +593,10 @@ def test_crafted_sample_size_precedence_and_undocumented_wave() -> None:
     safe = undocumented.filter(pl.col("indicator_id") == "SAF_SAFE_CITY")
     for r in safe.iter_rows(named=True):
         if r["period"] == "2012":
-            assert (r["ci_low"], r["ci_high"], r["ci_method"], r["denominator"]) == (None, None, None, None)
+            assert (r["ci_low"], r["ci_high"], r["ci_method"], r["sample_size"]) == (None, None, None, None)
             assert "n~" not in r["note"]
         else:
-            assert r["ci_method"] == "wilson_approx_n" and r["denominator"] == 500
+            assert r["ci_method"] == "wilson_approx_n" and r["sample_size"] == 500
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -41,6 +41,18 @@ class SurveySeries:
     # None for mean ratings, which are published without a dispersion.
     sample: str | None = None
     breakdown: str | None = None
+    # Agree/disagree items: the other answers with an opinion and the "don't know / no answer" code. Together
+    # with answer_codes they are every answer of the question, so the don't-know share and the share among
+    # respondents with an opinion can be computed.
+    other_opinion_codes: tuple[str, ...] = ()
+    dont_know_code: str | None = None
+    # The other half of a question already published under another indicator (agree vs disagree of one item):
+    # never ranked or counted twice beside it.
+    complement_of: str | None = None
+
+    @property
+    def opinion_codes(self) -> tuple[str, ...]:
+        return (*self.answer_codes, *self.other_opinion_codes)
 
 
 SURVEY_SERIES: tuple[SurveySeries, ...] = (
@@ -50,6 +62,8 @@ SURVEY_SERIES: tuple[SurveySeries, ...] = (
         QOL,
         "You feel safe in this city",
         ("PS3290V", "PS3291V"),
+        other_opinion_codes=("PS3292V", "PS3293V"),
+        dont_know_code="PS3294V",
         sample=QOL,
     ),
     SurveySeries(
@@ -58,6 +72,8 @@ SURVEY_SERIES: tuple[SurveySeries, ...] = (
         QOL,
         "I feel safe walking alone at night in my city",
         ("PS3514V", "PS3515V"),
+        other_opinion_codes=("PS3516V", "PS3517V"),
+        dont_know_code="PS3518V",
         sample=QOL,
     ),
     SurveySeries(
@@ -66,6 +82,8 @@ SURVEY_SERIES: tuple[SurveySeries, ...] = (
         QOL,
         "You feel safe in your neighbourhood",
         ("PS3300V", "PS3301V"),
+        other_opinion_codes=("PS3302V", "PS3303V"),
+        dont_know_code="PS3304V",
         sample=QOL,
     ),
     SurveySeries(
@@ -74,6 +92,8 @@ SURVEY_SERIES: tuple[SurveySeries, ...] = (
         QOL,
         "I feel safe walking alone at night in my neighbourhood",
         ("PS3519V", "PS3520V"),
+        other_opinion_codes=("PS3521V", "PS3522V"),
+        dont_know_code="PS3523V",
         sample=QOL,
     ),
     SurveySeries(
@@ -82,6 +102,9 @@ SURVEY_SERIES: tuple[SurveySeries, ...] = (
         QOL,
         "I feel safe walking alone at night in my neighbourhood (somewhat + strongly disagree)",
         ("PS3521V", "PS3522V"),
+        other_opinion_codes=("PS3519V", "PS3520V"),
+        dont_know_code="PS3523V",
+        complement_of="SAF_SAFE_NBH",
         sample=QOL,
     ),
     SurveySeries(
@@ -98,6 +121,8 @@ SURVEY_SERIES: tuple[SurveySeries, ...] = (
         QOL,
         "Most people in my neighbourhood can be trusted",
         ("PS3310V", "PS3311V"),
+        other_opinion_codes=("PS3312V", "PS3313V"),
+        dont_know_code="PS3314V",
         sample=QOL,
     ),
     SurveySeries(
@@ -106,6 +131,8 @@ SURVEY_SERIES: tuple[SurveySeries, ...] = (
         QOL,
         "Generally speaking, most people in this city can be trusted",
         ("PS3092V", "PS3093V"),
+        other_opinion_codes=("PS3094V", "PS3095V"),
+        dont_know_code="PS3096V",
         sample=QOL,
     ),
     SurveySeries(
@@ -114,6 +141,8 @@ SURVEY_SERIES: tuple[SurveySeries, ...] = (
         QOL,
         "Foreigners who live in this city are well integrated",
         ("PS2022V", "PS2023V"),
+        other_opinion_codes=("PS2024V", "PS2025V"),
+        dont_know_code="PS2026V",
         sample=QOL,
     ),
     SurveySeries(
@@ -122,6 +151,8 @@ SURVEY_SERIES: tuple[SurveySeries, ...] = (
         QOL,
         "This city is a good place to live for immigrants from other countries",
         ("PS3538V",),
+        other_opinion_codes=("PS3539V",),
+        dont_know_code="PS3540V",
         sample=QOL,
     ),
     SurveySeries(
@@ -130,10 +161,19 @@ SURVEY_SERIES: tuple[SurveySeries, ...] = (
         QOL,
         "Satisfied with public spaces such as markets, squares, pedestrian areas (very + rather)",
         ("PS3062V", "PS3063V"),
+        other_opinion_codes=("PS3064V", "PS3065V"),
+        dont_know_code="PS3066V",
         sample=QOL,
     ),
     SurveySeries(
-        "LIV_CLEAN", "city_is_clean_2004_2009", QOL, "This city is a clean city", ("PS2072V", "PS2073V"), sample=QOL
+        "LIV_CLEAN",
+        "city_is_clean_2004_2009",
+        QOL,
+        "This city is a clean city",
+        ("PS2072V", "PS2073V"),
+        other_opinion_codes=("PS2074V", "PS2075V"),
+        dont_know_code="PS2076V",
+        sample=QOL,
     ),
     SurveySeries(
         "LIV_CLEAN",
@@ -141,6 +181,8 @@ SURVEY_SERIES: tuple[SurveySeries, ...] = (
         QOL,
         "Satisfied with the cleanliness in the city (very + rather)",
         ("PS3280V", "PS3281V"),
+        other_opinion_codes=("PS3282V", "PS3283V"),
+        dont_know_code="PS3284V",
         sample=QOL,
     ),
     SurveySeries(
@@ -149,6 +191,8 @@ SURVEY_SERIES: tuple[SurveySeries, ...] = (
         QOL,
         "The public administration of the city can be trusted",
         ("PS3320V", "PS3321V"),
+        other_opinion_codes=("PS3322V", "PS3323V"),
+        dont_know_code="PS3324V",
         sample=QOL,
     ),
     SurveySeries(
@@ -157,6 +201,8 @@ SURVEY_SERIES: tuple[SurveySeries, ...] = (
         QOL,
         "In this city, poverty is a problem",
         ("PS3112V", "PS3113V"),
+        other_opinion_codes=("PS3114V", "PS3115V"),
+        dont_know_code="PS3116V",
         sample=QOL,
     ),
     SurveySeries(

@@ -9,7 +9,8 @@ from pipelines.defs.common import STAGING
 from pipelines.observe import contract_column_schema
 from transforms.crime import sort_indicator_values
 from transforms.geographies import geographies
-from warehouse.metadata import GEOGRAPHIES, INDICATOR_VALUES, conform
+from transforms.screening import with_quality_flags
+from warehouse.metadata import DOMAIN_INDICATOR_VALUES, GEOGRAPHIES, INDICATOR_VALUES, conform
 
 # Every domain's staging table of indicator values; each has the columns of published.indicator_values.
 DOMAIN_VALUE_TABLES = [
@@ -32,15 +33,20 @@ DOMAIN_VALUE_TABLES = [
     },
     **STAGING,
 )
-def indicator_values(**domain_values: pl.DataFrame) -> dg.Output[pl.DataFrame]:
-    frame = sort_indicator_values(
-        pl.concat([conform(INDICATOR_VALUES, domain_values[name]) for name in DOMAIN_VALUE_TABLES])
+def indicator_values(context, **domain_values: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    unscreened = pl.concat([conform(DOMAIN_INDICATOR_VALUES, domain_values[name]) for name in DOMAIN_VALUE_TABLES])
+    frame = sort_indicator_values(with_quality_flags(unscreened))
+    flagged = (
+        frame.select(pl.col("quality_flags").str.split(",").alias("flag")).explode("flag").drop_nulls().group_by("flag")
     )
+    rows_by_flag = dict(flagged.len().sort("flag").iter_rows())
+    context.log.info(f"{frame.height:,} indicator values; screening flags: {rows_by_flag or 'none'}")
     return dg.Output(
         frame,
         metadata={
             "dagster/row_count": frame.height,
             "rows_by_indicator": dict(frame.group_by("indicator_id").len().sort("indicator_id").iter_rows()),
+            "rows_by_quality_flag": rows_by_flag,
         },
     )
 

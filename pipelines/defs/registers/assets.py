@@ -15,7 +15,7 @@ from sources.config import registers_are_example
 from sources.registers import RegisterResult, read_collective_impact_register, read_prevention_register
 from transforms.prevention import collective_impact_indicators, link_esif, prevention_pyramid_indicators
 from warehouse.catalogue import CATALOGUE_BY_ID
-from warehouse.metadata import INDICATOR_VALUES, empty_frame
+from warehouse.metadata import DOMAIN_INDICATOR_VALUES, empty_frame
 
 PREVENTION_FILE = "prevention_pyramid.csv"
 COLLECTIVE_IMPACT_FILE = "collective_impact.csv"
@@ -116,7 +116,7 @@ def register_indicator_values(
         frames.append(prevention_pyramid_indicators(prevention_measures, example=example))
     if collective_impact_initiatives.height:
         frames.append(collective_impact_indicators(collective_impact_initiatives, example=example))
-    frame = pl.concat(frames) if frames else empty_frame(INDICATOR_VALUES)
+    frame = pl.concat(frames) if frames else empty_frame(DOMAIN_INDICATOR_VALUES)
     return dg.Output(frame, metadata={"dagster/row_count": frame.height, "example_registers": example})
 
 
