@@ -124,6 +124,8 @@ def _qol_series(observations: pl.DataFrame, s: SurveySeries) -> pl.DataFrame:
     ``observations`` are the urb_percep cells with their answer ``code`` extracted (see survey_indicators)."""
     every_answer = [*s.opinion_codes, *([s.dont_know_code] if s.dont_know_code else [])]
     cells = observations.filter(pl.col("code").is_in([*s.answer_codes, *every_answer]))
+    if s.waves is not None:
+        cells = cells.filter(pl.col("period").is_in(list(s.waves)))
     is_answer = pl.col("code").is_in(list(s.answer_codes))
     is_opinion = pl.col("code").is_in(list(s.opinion_codes))
     is_any = pl.col("code").is_in(every_answer)

@@ -328,9 +328,10 @@ SELF_ASSESSMENT = Table(
     "published",
     "self_assessment",
     "Action 1 self-assessment: for every country, NUTS region and city, and each of the six dimensions, the "
-    "share of the dimension's indicators with a recent value (coverage), how fine and regular the data are "
-    "(maturity 0-4) and, where comparability allows, the position among peers of the same country. Three "
-    "separate scores, never one index. One row per (geo_code, dimension_code).",
+    "share of the dimension's indicators with a current value (coverage), how fine and regular the current data "
+    "are (maturity 0-4) and, for cities and regions, how they compare with peers of the same country (position "
+    "band, decided by intervals; detail in published.self_assessment_positions). Three separate scores, never "
+    "one index. One row per (geo_code, dimension_code).",
     (
         _c("geo_code", "VARCHAR", "Territory (published.geographies).", False),
         _c("geo_level", "VARCHAR", "NUTS0, NUTS1, NUTS2, NUTS3 or CITY.", False),
@@ -345,15 +346,17 @@ SELF_ASSESSMENT = Table(
         _c(
             "reference_year",
             "INTEGER",
-            "The latest year with any published value; 'recent' is measured from it.",
+            "The latest year of any source in this publication (context only: each indicator is judged current "
+            "against its own source's latest release, see indicators_with_recent_value).",
             False,
         ),
         _c("indicators_in_dimension", "INTEGER", "Catalogue indicators belonging to the dimension.", False),
         _c(
             "indicators_with_recent_value",
             "INTEGER",
-            "Of those, indicators with a value for this territory itself "
-            "no more than 3 years older than reference_year.",
+            "Of those, indicators with a current value for this territory: a value in its source's latest release "
+            "period, or within the source's cycle (the year before for annual tables; surveys: the latest wave). "
+            "A city that is its own NUTS 3 region counts the region's values as its own.",
             False,
         ),
         _c(
@@ -364,31 +367,105 @@ SELF_ASSESSMENT = Table(
         _c(
             "maturity",
             "INTEGER",
-            "Data maturity 0-4: 0 none, 1 national only, 2 regional (NUTS 1-3), 3 city data "
-            "irregular, 4 city data annual and trend-capable (3+ consecutive years, no break).",
+            "Data maturity 0-4, one scale for every territory: 4 current annual rates (not counts) of the territory "
+            "itself over 3+ consecutive years without a break; 3 current data of the territory itself, not "
+            "trend-capable (survey waves, counts, short series); 2 current data only of a larger region containing "
+            "it; 1 current data only for the whole country; 0 none. Countries are judged on national data.",
             False,
         ),
         _c("maturity_label", "VARCHAR", "The maturity level in words.", False),
-        _c("maturity_basis", "VARCHAR", "The indicator that gives the maturity level.", False),
+        _c(
+            "maturity_basis",
+            "VARCHAR",
+            "The evidence for the level: indicator, years and, for levels 1-2, the territory the data describe.",
+            False,
+        ),
         _c(
             "position",
             "DOUBLE",
-            "Mean percentile (0 worst, 100 best) among territories of the same level in the "
-            "same country, over the dimension's rankable indicators (direction + or -, levels comparable, not "
-            "counts); NULL when fewer than 3 are comparable. Recorded crime is never ranked across countries.",
+            "Supplementary: mean percentile (0 worst, 100 best) over the comparisons that have a band; read "
+            "position_band first. NULL when no comparison has a band.",
         ),
-        _c("position_indicators", "INTEGER", "How many indicators the position averages.", False),
-        _c("position_basis", "VARCHAR", "Each ranked indicator with its number of peers and period."),
+        _c("position_indicators", "INTEGER", "Comparisons with a band (indicator and breakdown).", False),
+        _c("position_basis", "VARCHAR", "Each compared indicator with its band, period, what was compared and peers."),
+        _c(
+            "latest_years",
+            "VARCHAR",
+            "Every indicator of the dimension with the latest year this territory has a value for, '(not "
+            "current)' when that is older than its source's cycle allows, 'none' when it has no value.",
+            False,
+        ),
+        _c(
+            "position_band",
+            "VARCHAR",
+            "better, similar or worse than the peers' median when every banded comparison agrees (similar: no "
+            "interval excludes the median), mixed otherwise; NULL when nothing could be compared (see "
+            "position_reason).",
+        ),
+        _c("indicators_better", "INTEGER", "Comparisons whose interval lies entirely on the better side.", False),
+        _c("indicators_similar", "INTEGER", "Comparisons whose interval contains the peers' median.", False),
+        _c("indicators_worse", "INTEGER", "Comparisons whose interval lies entirely on the worse side.", False),
+        _c("position_reason", "VARCHAR", "Why there is no position_band; NULL when there is one."),
     ),
     ("geo_code", "dimension_code"),
+)
+
+SELF_ASSESSMENT_POSITIONS = Table(
+    "published",
+    "self_assessment_positions",
+    "Each city's and region's comparison with its peers, per indicator of a dimension: the value compared with "
+    "its 95 % interval, the peer group (same level, same country, same size class where at least 3 qualify), "
+    "the peers' median and range, and the band decided by the interval (better, similar, worse), or why there "
+    "is none. One row per (geo_code, dimension_code, indicator_id, breakdown).",
+    (
+        _c("geo_code", "VARCHAR", "City or NUTS region compared.", False),
+        _c("geo_level", "VARCHAR", "NUTS1, NUTS2, NUTS3 or CITY.", False),
+        _c("dimension_code", "VARCHAR", "Action 1 dimension D1-D6.", False),
+        _c("indicator_id", "VARCHAR", "Indicator compared (published.indicators).", False),
+        _c("breakdown", "VARCHAR", "Its breakdown (ICCS code for recorded crime); NULL when none."),
+        _c("series_variant", "VARCHAR", "The series compared: always the indicator's latest variant.", False),
+        _c("period", "VARCHAR", "The period compared: the latest the peer group has.", False),
+        _c(
+            "compared_on",
+            "VARCHAR",
+            "value, or opinion_share for survey items (the share among respondents with an opinion).",
+            False,
+        ),
+        _c("value", "DOUBLE", "The territory's figure that was compared.", False),
+        _c("ci_low", "DOUBLE", "Its lower 95 % limit; NULL when it has none (then no band)."),
+        _c("ci_high", "DOUBLE", "Its upper 95 % limit."),
+        _c(
+            "via_region",
+            "VARCHAR",
+            "For a city that is its own NUTS 3 region: the region whose value this is; NULL for the city's own.",
+        ),
+        _c("peer_group", "VARCHAR", "Who the peers are, e.g. 'cities of DE, size class XL'.", False),
+        _c("peers", "INTEGER", "Comparable peers, the territory itself not counted.", False),
+        _c("peer_median", "DOUBLE", "Median of the peers' figures; NULL without peers."),
+        _c("peer_min", "DOUBLE", "Lowest peer figure."),
+        _c("peer_max", "DOUBLE", "Highest peer figure."),
+        _c(
+            "band",
+            "VARCHAR",
+            "better / worse: the interval lies entirely on that side of peer_median (direction-aware); similar: "
+            "it contains it; NULL when not compared (see reason).",
+        ),
+        _c("percentile", "DOUBLE", "Supplementary: percentile among the peers and itself (0 worst, 100 best)."),
+        _c("reason", "VARCHAR", "Why there is no band; NULL when there is one."),
+    ),
+    ("geo_code", "dimension_code", "indicator_id", "breakdown"),
+    may_be_empty=True,
 )
 
 CRIME_AND_FEELING = Table(
     "published",
     "crime_and_feeling",
-    "Recorded crime and feeling safe side by side, per city, between two survey waves of one series: two "
-    "figures with their own tests and a divergence label, never blended into one index. No row spans the 2019 "
-    "wording break of the survey or a Eurostat break flag. One row per (geo_code, period_from, period_to).",
+    "Recorded crime and feeling safe side by side, per city, between two consecutive survey waves of one series: "
+    "homicides recorded in the three calendar years before each wave's fieldwork year, and the share feeling "
+    "safe, each with its own test, directions decided on Benjamini-Hochberg q-values over the whole table, and "
+    "a divergence label; never blended into one index. No row spans a series break (the 2019 wording change, "
+    "the 2009-2012 break of the feeling-safe items, a Eurostat break flag). One row per (geo_code, period_from, "
+    "period_to).",
     (
         _c("geo_code", "VARCHAR", "Urban Audit city code.", False),
         _c("period_from", "VARCHAR", "Earlier survey wave (YYYY).", False),
@@ -396,22 +473,28 @@ CRIME_AND_FEELING = Table(
         _c(
             "crime_indicator_id",
             "VARCHAR",
-            "Crime indicator compared (SEC_HOM_COUNT_CITY: homicides recorded in "
-            "the city, the only city-level crime series).",
+            "Crime indicator compared (SEC_HOM_COUNT_CITY: homicides recorded in the city, the only crime series "
+            "the survey cities have as cities).",
             False,
         ),
-        _c("crime_from", "DOUBLE", "Crime figure in period_from.", False),
-        _c("crime_to", "DOUBLE", "Crime figure in period_to.", False),
-        _c("crime_ratio", "DOUBLE", "crime_to / crime_from."),
+        _c("crime_from", "DOUBLE", "Homicides recorded in crime_window_from (sum of the three years).", False),
+        _c("crime_to", "DOUBLE", "Homicides recorded in crime_window_to.", False),
+        _c("crime_ratio", "DOUBLE", "crime_to / crime_from; NULL when crime_from is 0 (no finite ratio)."),
         _c(
             "crime_ratio_ci_low",
             "DOUBLE",
-            "Lower 95 % exact limit of the ratio (conditional binomial, equal "
-            "exposure assumed: city population changes are not accounted for).",
+            "Lower 95 % exact limit of the ratio (conditional binomial, equal exposure assumed: population change "
+            "over the windows is not accounted for); NULL when undefined.",
         ),
-        _c("crime_ratio_ci_high", "DOUBLE", "Upper 95 % exact limit of the ratio."),
+        _c("crime_ratio_ci_high", "DOUBLE", "Upper 95 % exact limit of the ratio; NULL when infinite."),
         _c("crime_p_value", "DOUBLE", "Exact conditional test of equal counts (scipy binomtest).", False),
-        _c("crime_direction", "VARCHAR", "up, down or no_significant_change (5 % level).", False),
+        _c(
+            "crime_direction",
+            "VARCHAR",
+            "up or down (q < 0.05), stable (not significant and the ratio's interval within 0.8-1.25), "
+            "inconclusive (the test could not tell: too few events), not_assessed (see note).",
+            False,
+        ),
         _c("feeling_indicator_id", "VARCHAR", "Feeling indicator compared (SAF_SAFE_CITY).", False),
         _c("feeling_series_variant", "VARCHAR", "The survey series both waves belong to.", False),
         _c("feeling_from", "DOUBLE", "Share feeling safe in period_from, %.", False),
@@ -423,20 +506,50 @@ CRIME_AND_FEELING = Table(
             "Lower 95 % Newcombe limit of the change (documented, approximate sample sizes).",
         ),
         _c("feeling_change_ci_high", "DOUBLE", "Upper 95 % Newcombe limit of the change."),
-        _c("feeling_direction", "VARCHAR", "safer, less_safe or no_significant_change.", False),
+        _c(
+            "feeling_direction",
+            "VARCHAR",
+            "safer or less_safe (q < 0.05), stable (not significant and the change's interval within +-5 points), "
+            "inconclusive otherwise.",
+            False,
+        ),
         _c(
             "divergence",
             "VARCHAR",
-            "aligned (crime down and safer, or up and less safe), divergent (opposite), "
-            "crime_changed_feeling_did_not, feeling_changed_crime_did_not, or no_significant_change.",
+            "aligned (crime down and safer, or up and less safe), divergent (opposite), crime_changed_feeling_stable, "
+            "feeling_changed_crime_stable, both_stable, inconclusive (a side could not tell), not_assessed (no "
+            "usable crime figure, see note).",
             False,
+        ),
+        _c("crime_q_value", "DOUBLE", "Benjamini-Hochberg q-value of crime_p_value; NULL when not assessed."),
+        _c("feeling_p_value", "DOUBLE", "Score test of equal shares (statsmodels test_proportions_2indep).", False),
+        _c("feeling_q_value", "DOUBLE", "Benjamini-Hochberg q-value of feeling_p_value.", False),
+        _c(
+            "crime_window_from",
+            "VARCHAR",
+            "Years of crime_from (YYYY-YYYY): the three calendar years before period_from.",
+            False,
+        ),
+        _c("crime_window_to", "VARCHAR", "Years of crime_to: the three calendar years before period_to.", False),
+        _c(
+            "note",
+            "VARCHAR",
+            "Why the crime side is not assessed (e.g. the city's count disagrees with the regional table of the "
+            "same territory); NULL when it is.",
         ),
     ),
     ("geo_code", "period_from", "period_to"),
     may_be_empty=True,
 )
 
-PUBLISHED_TABLES: tuple[Table, ...] = (INDICATOR_VALUES, INDICATORS, GEOGRAPHIES, SELF_ASSESSMENT, CRIME_AND_FEELING)
+PUBLISHED_TABLES: tuple[Table, ...] = (
+    INDICATOR_VALUES,
+    INDICATORS,
+    GEOGRAPHIES,
+    SELF_ASSESSMENT,
+    SELF_ASSESSMENT_POSITIONS,
+    CRIME_AND_FEELING,
+)
 
 
 def empty_frame(table: Table) -> pl.DataFrame:

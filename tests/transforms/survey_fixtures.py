@@ -98,7 +98,11 @@ def urb_percep_expected(
     of (city, year) with some answers missing / with every answer missing (among rows present in the file)."""
     complete: dict[tuple[str, str], float] = {}
     partial = absent = 0
-    keys = {(city, year) for (code, city, year) in cells if code in series.answer_codes}
+    keys = {
+        (city, year)
+        for (code, city, year) in cells
+        if code in series.answer_codes and (series.waves is None or year in series.waves)
+    }
     for city, year in keys:
         shares = [cells.get((code, city, year), (None, ""))[0] for code in series.answer_codes]
         present = [s for s in shares if s is not None]

@@ -1,53 +1,51 @@
-"""Action 1 self-assessment: coverage, data maturity 0-4 and position among peers, on the real values (crime rates,
-city homicide counts, survey values, CTX_POP) and on crafted frames for each rule."""
+"""Action 1 self-assessment: coverage of current data, maturity 0-4 and the position band among peers. Each rule on
+crafted frames at its edges, then the acceptance points on the published tables of the real data."""
 
 from __future__ import annotations
-
-import dataclasses
-import re
-from pathlib import Path
 
 import polars as pl
 import pytest
 
-from expectations.assessment import self_assessment_rules
-from tests.transforms.survey_fixtures import (
-    crafted_geographies,
-    real_geographies,
-    survey_values_of,
-    value_row,
-    values_frame,
+from expectations.assessment import self_assessment_positions_rules, self_assessment_rules
+from tests.transforms.survey_fixtures import crafted_geographies, value_row, values_frame
+from transforms.self_assessment import (
+    DIMENSIONS,
+    MATURITY_LABELS,
+    MIN_EVENTS,
+    rankable,
+    self_assessment,
+    self_assessment_positions,
+    with_currency,
 )
-from transforms.crime import city_homicide_counts
-from transforms.self_assessment import DIMENSIONS, rankable, self_assessment
-from transforms.survey import population_indicator
-from warehouse.catalogue import CATALOGUE, CATALOGUE_BY_ID
-from warehouse.metadata import SELF_ASSESSMENT
+from warehouse.catalogue import CATALOGUE_BY_ID
+from warehouse.db import connect
 
-DIMENSION_CODES = ["D1", "D2", "D3", "D4", "D5", "D6"]
-SIZE_UNITS = {"offences", "persons", "EUR (planned)"}
+RATE_UNIT = "per 100000 inhabitants"
 
 
-@pytest.fixture(scope="session")
-def real_values(
-    raw_dir: Path,
-    observations: pl.DataFrame,
-    population: pl.DataFrame,
-    rates: tuple[pl.DataFrame, pl.DataFrame],
-) -> pl.DataFrame:
-    survey, _ = survey_values_of(raw_dir)
-    city, _ = city_homicide_counts(observations)
-    return pl.concat([rates[0], city, survey, population_indicator(population)])
+def geos_for(values: pl.DataFrame, links: dict[str, tuple[str | None, str | None, str | None]]) -> pl.DataFrame:
+    """Crafted geographies with the city links of published.geographies: {city: (nuts3, match, size class)}."""
+    codes = pl.concat(
+        [values.select("geo_code"), pl.DataFrame({"geo_code": list(links)}, schema={"geo_code": pl.String})]
+    )
+    geos = crafted_geographies(codes)
+    extra = pl.DataFrame(
+        [(g, *link) for g, link in links.items()],
+        schema={"geo_code": pl.String, "nuts3_code": pl.String, "territory_match": pl.String, "size_class": pl.String},
+        orient="row",
+    )
+    out = geos.join(extra, on="geo_code", how="left")
+    for column in ("nuts3_code", "territory_match", "size_class"):
+        if column not in out.columns:
+            out = out.with_columns(pl.lit(None, dtype=pl.String).alias(column))
+    return out
 
 
-@pytest.fixture(scope="session")
-def real_geos(raw_dir: Path, real_values: pl.DataFrame) -> pl.DataFrame:
-    return real_geographies(raw_dir, real_values["geo_code"])
-
-
-@pytest.fixture(scope="session")
-def assessment(real_values: pl.DataFrame, real_geos: pl.DataFrame) -> pl.DataFrame:
-    return self_assessment(real_values, real_geos)
+def assess(rows: list[dict], links: dict | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    values = values_frame(rows)
+    geos = geos_for(values, links or {})
+    positions = self_assessment_positions(values, geos)
+    return self_assessment(values, geos, positions), positions
 
 
 def cell(frame: pl.DataFrame, geo: str, dimension: str) -> dict:
@@ -56,428 +54,336 @@ def cell(frame: pl.DataFrame, geo: str, dimension: str) -> dict:
     return rows.row(0, named=True)
 
 
-def dims_of(indicator_id: str) -> set[str]:
-    return set(re.findall(r"A1-(D[1-6])", CATALOGUE_BY_ID[indicator_id].dimension))
-
-
-def assess(rows: list[dict]) -> pl.DataFrame:
-    values = values_frame(rows)
-    return self_assessment(values, crafted_geographies(values))
-
-
-def hom(geo: str, year: int, count: float = 10.0, flags: str | None = None) -> dict:
-    return value_row("SEC_HOM_COUNT_CITY", geo, str(year), count, obs_status=flags)
-
-
-def rate(geo: str, year: str, value: float, iccs: str = "ICCS0101", comparability: str = "cross_country") -> dict:
-    variant = "national_table" if len(geo) == 2 else "regional_table"
+def rate(geo: str, year: int, count: float, *, iccs: str = "ICCS0401", flags: str | None = None, **kw) -> dict:
+    """A recorded-offence rate on a population of 100,000 with exact Poisson limits (approximate here)."""
+    value = count  # per 100,000 on a population of 100,000
+    spread = 2.0 * count**0.5 + 1.0
     return value_row(
-        "SEC_RECORDED_RATE", geo, year, value, breakdown=iccs, series_variant=variant, comparability=comparability
+        "SEC_RECORDED_RATE",
+        geo,
+        str(year),
+        value,
+        breakdown=iccs,
+        series_variant="national_table" if len(geo) == 2 else "regional_table",
+        comparability="within_country",
+        numerator=count,
+        denominator=100_000.0,
+        ci=(max(value - spread, 0.0), value + spread),
+        ci_method="poisson_exact",
+        obs_status=flags,
+        unit=RATE_UNIT,
+        **kw,
     )
 
 
-# ---------------------------------------------------------------------------------------------------------------------
-# Shape, coverage and the rules on the real data
-# ---------------------------------------------------------------------------------------------------------------------
+def share(indicator_id: str, geo: str, year: str, value: float, variant: str, half: float = 3.0, **kw) -> dict:
+    return value_row(
+        indicator_id,
+        geo,
+        year,
+        value,
+        series_variant=variant,
+        ci=(value - half, value + half),
+        sample_size=700.0,
+        unit="% of respondents",
+        **kw,
+    )
 
 
-def test_acceptance_one_row_per_geography_and_dimension(assessment: pl.DataFrame, real_geos: pl.DataFrame) -> None:
-    assert assessment.schema == pl.Schema(SELF_ASSESSMENT.polars_schema)
-    geos = real_geos.filter(pl.col("geo_level").is_in(["NUTS0", "NUTS1", "NUTS2", "NUTS3", "CITY"]))
-    assert assessment.height == 6 * geos.height
-    per_geo = assessment.group_by("geo_code").agg(pl.col("dimension_code").sort())
-    assert set(per_geo["geo_code"]) == set(geos["geo_code"])
-    assert all(d == DIMENSION_CODES for d in per_geo["dimension_code"].to_list())
-    assert dict(assessment.select("dimension_code", "dimension").unique().iter_rows()) == DIMENSIONS
-    level = dict(geos.select("geo_code", "geo_level").iter_rows())
-    assert all(level[g] == lv for g, lv in assessment.select("geo_code", "geo_level").iter_rows())
+NIGHT = "safe_walking_alone_at_night_city_2019"
 
 
-def test_acceptance_rules_pass_on_the_real_output(assessment: pl.DataFrame) -> None:
-    assert self_assessment_rules(assessment) == []
+# ------------------------------------------------------------------------------------------------ coverage
 
 
-def test_rules_can_fail(assessment: pl.DataFrame) -> None:
-    broken = pl.concat([assessment, assessment.head(1)])
-    assert self_assessment_rules(broken)
-    assert self_assessment_rules(assessment.with_columns(pl.lit(5, pl.Int32).alias("maturity")))
-    assert self_assessment_rules(assessment.filter(pl.col("dimension_code") != "D3"))
+def test_current_means_the_latest_release_or_within_the_source_cycle() -> None:
+    values = values_frame(
+        [
+            share("SAF_SAFE_CITY", "AT001C", "2019", 70.0, NIGHT),
+            share("SAF_SAFE_CITY", "AT002C", "2015", 70.0, "feel_safe_in_city_2012_2015"),
+            rate("AT11", 2023, 100),
+            rate("AT12", 2022, 100),
+            rate("AT13", 2021, 100),
+        ]
+    ).with_columns(
+        pl.when(pl.col("indicator_id") == "SAF_SAFE_CITY")
+        .then(pl.lit("urb_percep"))
+        .otherwise(pl.lit("crim_gen_reg / demo_r_pjanaggr3"))
+        .alias("source_dataset")
+    )
+    current = dict(with_currency(values).select("geo_code", "current").iter_rows())
+    # survey waves every few years: only the latest wave is current
+    assert current["AT001C"] and not current["AT002C"]
+    # an annual table: its latest year and the year before are current, two years back is not
+    assert current["AT11"] and current["AT12"] and not current["AT13"]
 
 
-def test_acceptance_coverage_recomputed(assessment: pl.DataFrame, real_values: pl.DataFrame) -> None:
-    """coverage = indicators with a value at most 3 years older than the reference year / indicators of the
-    dimension in the catalogue x 100, recomputed from the values and the catalogue's 'A1-Dn' tags."""
-    in_dim = {d: sum(d in dims_of(i.indicator_id) for i in CATALOGUE) for d in DIMENSION_CODES}
-    end_year = pl.col("period").str.extract(r"(\d{4})$", 1).cast(pl.Int32)
-    reference = int(real_values.select(end_year.max()).item())
-    assert set(assessment["reference_year"]) == {reference}
-    recent: dict[tuple[str, str], set[str]] = {}
-    for geo, indicator in (
-        real_values.filter(end_year >= reference - 3).select("geo_code", "indicator_id").unique().iter_rows()
-    ):
-        for d in dims_of(indicator):
-            recent.setdefault((geo, d), set()).add(indicator)
-    for r in assessment.iter_rows(named=True):
-        n = len(recent.get((r["geo_code"], r["dimension_code"]), set()))
-        assert r["indicators_in_dimension"] == in_dim[r["dimension_code"]], r
-        assert r["indicators_with_recent_value"] == n, r
-        assert r["coverage"] == pytest.approx(100.0 * n / in_dim[r["dimension_code"]]), r
-    assert assessment.filter(pl.col("coverage") > 0).height > 0
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# Maturity on real territories
-# ---------------------------------------------------------------------------------------------------------------------
-
-
-def test_acceptance_wien_annual_homicides_give_d5_maturity_4(
-    assessment: pl.DataFrame, real_values: pl.DataFrame, bundled: bool
-) -> None:
-    if not bundled:
-        pytest.skip("cities of the bundled release")
-    years = real_values.filter((pl.col("indicator_id") == "SEC_HOM_COUNT_CITY") & (pl.col("geo_code") == "AT001C"))
-    assert sorted(years["period"].to_list()) == [str(y) for y in range(2008, 2024)]
-    row = cell(assessment, "AT001C", "D5")
-    assert row["maturity"] == 4
-    assert row["maturity_label"] == "city data, annual and trend-capable"
-    assert row["maturity_basis"].startswith("SEC_HOM_COUNT_CITY")
-
-
-def test_acceptance_every_city_with_a_3_year_homicide_run_has_d5_maturity_4(
-    assessment: pl.DataFrame, real_values: pl.DataFrame
-) -> None:
-    hom_rows = real_values.filter(pl.col("indicator_id") == "SEC_HOM_COUNT_CITY")
-    runs = set()
-    for (geo,), frame in hom_rows.partition_by("geo_code", as_dict=True).items():
-        years = sorted(int(p) for p in frame["period"])
-        flags = dict(zip(frame["period"].cast(pl.Int32), frame["obs_status"], strict=True))
-        run = 0
-        for i, y in enumerate(years):
-            run = 1 if i == 0 or y != years[i - 1] + 1 or "b" in (flags[y] or "") else run + 1
-            if run >= 3:
-                runs.add(geo)
-    assert runs
-    d5 = assessment.filter((pl.col("dimension_code") == "D5") & (pl.col("geo_level") == "CITY"))
-    assert set(d5.filter(pl.col("maturity") == 4)["geo_code"]) == runs
-
-
-def test_acceptance_survey_city_without_city_crime_has_d5_maturity_1(
-    assessment: pl.DataFrame, real_values: pl.DataFrame, bundled: bool
-) -> None:
-    """In the survey but not in crim_hom_ocit: D5 falls back to its country's national recorded crime."""
-    survey_cities = set(real_values.filter(pl.col("source_dataset") == "urb_percep")["geo_code"])
-    hom_cities = set(real_values.filter(pl.col("indicator_id") == "SEC_HOM_COUNT_CITY")["geo_code"])
-    national_d5 = set(
-        real_values.filter((pl.col("geo_level") == "NUTS0") & pl.col("indicator_id").is_in(["SEC_RECORDED_RATE"]))[
-            "geo_code"
+def test_coverage_counts_current_indicators_and_lists_the_latest_year_of_each() -> None:
+    frame, _ = assess(
+        [
+            share("SAF_SAFE_CITY", "AT001C", "2019", 70.0, NIGHT),
+            share("SAF_SAFE_NBH", "AT001C", "2015", 80.0, "feel_safe_in_neighbourhood_2012_2015"),
+            share("SAF_SAFE_NBH", "AT002C", "2019", 80.0, "safe_walking_alone_at_night_neighbourhood_2019"),
         ]
     )
-    candidates = sorted(c for c in survey_cities - hom_cities if c[:2] in national_d5)
-    assert candidates, "no survey city outside crim_hom_ocit with national crime data"
-    for geo in candidates:
-        row = cell(assessment, geo, "D5")
-        assert row["maturity"] == 1, row
-        assert row["maturity_label"] == "national data only"
-        assert row["maturity_basis"] == "SEC_RECORDED_RATE (level 1)"
-    if bundled:
-        assert "AT002C" in candidates  # Graz: in the survey, not in crim_hom_ocit
-    # a survey city whose country has no national crime value at all has none
-    for geo in sorted(survey_cities - hom_cities - set(candidates)):
-        assert cell(assessment, geo, "D5")["maturity"] == 0
+    row = cell(frame, "AT001C", "D4")
+    assert row["indicators_with_recent_value"] == 1  # the 2015 wave is not current once 2019 exists
+    assert row["coverage"] == pytest.approx(100.0 / row["indicators_in_dimension"])
+    assert "SAF_SAFE_CITY 2019" in row["latest_years"]
+    assert "SAF_SAFE_NBH 2015 (not current)" in row["latest_years"]
+    assert "SAF_CVV_AREA none" in row["latest_years"]
 
 
-def test_acceptance_survey_cities_have_d4_maturity_3(assessment: pl.DataFrame, real_values: pl.DataFrame) -> None:
-    """Survey waves every 3-4 years: city data, irregular."""
-    d4_ids = [i.indicator_id for i in CATALOGUE if "D4" in dims_of(i.indicator_id)]
-    cities = set(real_values.filter(pl.col("indicator_id").is_in(d4_ids) & (pl.col("geo_level") == "CITY"))["geo_code"])
-    assert len(cities) > 50
-    d4 = assessment.filter((pl.col("dimension_code") == "D4") & pl.col("geo_code").is_in(list(cities)))
-    assert d4.height == len(cities)
-    assert set(d4["maturity"]) == {3}
-    assert set(d4["maturity_label"]) == {"city data, irregular"}
+def test_a_city_that_is_its_nuts3_region_counts_the_regions_values() -> None:
+    rows = [rate("DEA23", y, 900) for y in (2021, 2022, 2023)] + [rate("DEA24", 2023, 50)]
+    frame, _ = assess(rows, {"DE004C": ("DEA23", "same_territory", "XL")})
+    koeln = cell(frame, "DE004C", "D5")
+    assert koeln["indicators_with_recent_value"] == 1
+    assert koeln["maturity"] == 4
+    assert koeln["maturity_basis"] == "level 4: SEC_RECORDED_RATE 2021-2023"
 
 
-def test_acceptance_countries_with_crime_data_have_d5_at_least_2(
-    assessment: pl.DataFrame, real_values: pl.DataFrame, bundled: bool
-) -> None:
-    crime = real_values.filter(
-        ((pl.col("indicator_id") == "SEC_RECORDED_RATE") & pl.col("geo_level").is_in(["NUTS2", "NUTS3"]))
-        | (pl.col("indicator_id") == "SEC_HOM_COUNT_CITY")
-    )
-    countries = set(crime["geo_code"].str.slice(0, 2))
-    assert len(countries) > 25
-    d5 = assessment.filter((pl.col("geo_level") == "NUTS0") & (pl.col("dimension_code") == "D5"))
-    got = dict(d5.select("geo_code", "maturity").iter_rows())
-    assert {c: got[c] for c in countries if got[c] < 2} == {}
-    with_city = set(real_values.filter(pl.col("indicator_id") == "SEC_HOM_COUNT_CITY")["geo_code"].str.slice(0, 2))
-    assert {c: got[c] for c in countries - with_city if got[c] != 2} == {}  # regional only: exactly 2
-    if bundled:
-        assert got["AT"] == 4 and got["SE"] == 2 and got["IE"] == 2
-
-
-def test_acceptance_nuts3_with_crime_rates_have_d5_maturity_2(
-    assessment: pl.DataFrame, real_values: pl.DataFrame
-) -> None:
-    regions = set(
-        real_values.filter((pl.col("indicator_id") == "SEC_RECORDED_RATE") & (pl.col("geo_level") == "NUTS3"))[
-            "geo_code"
-        ]
-    )
-    assert len(regions) > 1000
-    d5 = assessment.filter((pl.col("dimension_code") == "D5") & pl.col("geo_code").is_in(list(regions)))
-    assert d5.height == len(regions)
-    assert set(d5["maturity"]) == {2}
-    assert set(d5["maturity_label"]) == {"regional data (NUTS 1-3)"}
-
-
-def test_acceptance_maturity_labels_and_range(assessment: pl.DataFrame) -> None:
-    labels = dict(assessment.select("maturity", "maturity_label").unique().iter_rows())
-    assert labels == {
-        0: "no data",
-        1: "national data only",
-        2: "regional data (NUTS 1-3)",
-        3: "city data, irregular",
-        4: "city data, annual and trend-capable",
-    }
-    zero = assessment.filter(pl.col("maturity") == 0)
-    assert set(zero["maturity_basis"]) == {"no value for this territory or its country"}
-
-
-def test_real_nuts1_region_with_its_own_crime_values_is_not_no_data(
-    assessment: pl.DataFrame, real_values: pl.DataFrame
-) -> None:
-    nuts1 = set(
-        real_values.filter((pl.col("indicator_id") == "SEC_RECORDED_RATE") & (pl.col("geo_level") == "NUTS1"))[
-            "geo_code"
-        ]
-    )
-    d5 = assessment.filter((pl.col("dimension_code") == "D5") & pl.col("geo_code").is_in(list(nuts1)))
-    assert d5.filter(pl.col("maturity") == 0)["geo_code"].to_list() == []
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# Maturity on crafted frames
-# ---------------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------ maturity
 
 
 @pytest.mark.parametrize(
     ("years", "flags", "expected"),
     [
-        ([2020, 2021], {}, 3),  # two consecutive years only
-        ([2019, 2020, 2021], {}, 4),
-        ([2019, 2020, 2021], {2020: "b"}, 3),  # a break inside the 3-year run
-        ([2019, 2020, 2021], {2021: "bp"}, 3),
-        ([2019, 2020, 2021, 2022], {2021: "b"}, 3),  # 2 + 2 around the break
-        ([2019, 2020, 2021], {2019: "b"}, 4),  # a break at the start opens the run
-        ([2019, 2020, 2022], {}, 3),  # a gap year
-        ([2010, 2011, 2013, 2014, 2015], {}, 4),  # the run after the gap
-        ([2021], {}, 3),
+        ([2021, 2022, 2023], {}, 4),
+        ([2020, 2022, 2023], {}, 3),  # a gap: not three consecutive years
+        ([2021, 2022, 2023], {2022: "b"}, 3),  # a break starts a new run
+        ([2012, 2013, 2014], {}, 1),  # three old years: not current (the table reaches 2023), falls to national
     ],
 )
-def test_crafted_city_maturity(years: list[int], flags: dict[int, str], expected: int) -> None:
-    out = assess([hom("AT001C", y, flags=flags.get(y)) for y in years])
-    assert cell(out, "AT001C", "D5")["maturity"] == expected
-    assert cell(out, "AT", "D5")["maturity"] == expected  # the country is judged on its cities too
+def test_city_maturity_needs_a_current_annual_rate_run(years: list[int], flags: dict, expected: int) -> None:
+    rows = [rate("AT111", y, 900, flags=flags.get(y)) for y in years]
+    rows += [rate("AT", 2023, 5000), rate("AT112", 2023, 40)]
+    frame, _ = assess(rows, {"AT001C": ("AT111", "same_territory", "XL")})
+    assert cell(frame, "AT001C", "D5")["maturity"] == expected
 
 
-def test_crafted_series_do_not_combine_into_a_run() -> None:
-    """Three years, but from two series_variants / breakdowns: not one trend-capable series."""
+def test_counts_never_give_maturity_4() -> None:
     rows = [
-        value_row("SAF_SAFE_CITY", "AT001C", "2019", 50.0, series_variant="a"),
-        value_row("SAF_SAFE_CITY", "AT001C", "2020", 50.0, series_variant="a"),
-        value_row("SAF_SAFE_CITY", "AT001C", "2021", 50.0, series_variant="b"),
+        value_row("SEC_HOM_COUNT_CITY", "AT001C", str(y), 30.0, numerator=30.0, unit="offences")
+        for y in (2021, 2022, 2023)
     ]
-    assert cell(assess(rows), "AT001C", "D4")["maturity"] == 3
+    frame, _ = assess(rows)
+    row = cell(frame, "AT001C", "D5")
+    assert row["maturity"] == 3 and row["maturity_label"] == MATURITY_LABELS[3]
 
 
-def test_crafted_levels_1_and_2() -> None:
-    rows = [rate("DE", "2020", 1.0), rate("DE111", "2020", 2.0), rate("FR", "2020", 1.5)]
-    rows += [value_row("SAF_SAFE_CITY", "FR001C", "2019", 60.0)]
-    out = assess(rows)
-    assert cell(out, "DE111", "D5")["maturity"] == 2
-    assert cell(out, "DE11", "D5")["maturity"] == 2  # the region inside it has data
-    assert cell(out, "DE1", "D5")["maturity"] == 2
-    assert cell(out, "DE", "D5")["maturity"] == 2
-    assert cell(out, "FR", "D5")["maturity"] == 1
-    assert cell(out, "FR001C", "D5")["maturity"] == 1  # no city crime: the country's national data
-    assert cell(out, "FR001C", "D4")["maturity"] == 3
-    assert cell(out, "FR", "D4")["maturity"] == 3
-    assert cell(out, "DE111", "D4")["maturity"] == 0
-    assert cell(out, "DE111", "D1")["maturity_basis"] == "no value for this territory or its country"
+def test_levels_2_1_and_0_for_cities_and_regions() -> None:
+    rows = [rate("AT111", 2023, 900), rate("AT", 2023, 5000)]
+    frame, _ = assess(rows, {"AT001C": ("AT111", "part_of_region", "M"), "AT002C": (None, None, None)})
+    assert cell(frame, "AT001C", "D5")["maturity"] == 2  # its NUTS 3 region has current rates
+    assert cell(frame, "AT001C", "D5")["maturity_basis"] == "level 2: SEC_RECORDED_RATE 2023 (AT111)"
+    assert cell(frame, "AT1", "D5")["maturity"] == 1  # NUTS 1: only its country has a value of its own
+    assert cell(frame, "AT", "D5")["maturity"] == 3  # a country on its own national value: one year, not a run
+    assert cell(frame, "AT", "D4")["maturity"] == 0
 
 
-def test_crafted_coverage() -> None:
+def test_example_register_rows_never_count() -> None:
     rows = [
-        value_row("SAF_SAFE_CITY", "AT001C", "2023", 60.0),
-        value_row("SAF_SAFE_NBH", "AT001C", "2019", 60.0),  # 5 years older than the reference year: not recent
-        value_row("SAF_UNSAFE_NIGHT_NBH", "AT001C", "2021", 10.0),
-        hom("AT001C", 2024),
+        value_row("SAF_SAFE_CITY", "LV001C", "2019", 80.0, example_data=True, sample_size=700.0),
     ]
-    out = assess(rows)
-    d4 = cell(out, "AT001C", "D4")
-    n_d4 = sum("D4" in dims_of(i.indicator_id) for i in CATALOGUE)
-    assert d4["reference_year"] == 2024
-    assert d4["indicators_in_dimension"] == n_d4
-    assert d4["indicators_with_recent_value"] == 2
-    assert d4["coverage"] == pytest.approx(200.0 / n_d4)
-    assert cell(out, "AT001C", "D5")["coverage"] == pytest.approx(
-        100.0 / sum("D5" in dims_of(i.indicator_id) for i in CATALOGUE)
-    )
-    assert cell(out, "AT", "D4")["coverage"] == 0.0  # coverage counts the territory's own values only
+    frame, positions = assess(rows)
+    assert cell(frame, "LV001C", "D4")["indicators_with_recent_value"] == 0
+    assert positions.is_empty()
 
 
-# ---------------------------------------------------------------------------------------------------------------------
-# Position
-# ---------------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------ positions
 
 
-def test_rankable_indicators_of_the_catalogue() -> None:
-    """direction + or -, levels comparable (cross_country / within_country), not a size (offences, persons)."""
-    expected = {
-        i.indicator_id
-        for i in CATALOGUE
-        if i.direction in {"+", "-"}
-        and i.unit not in SIZE_UNITS
-        and i.comparability.split()[0] in {"cross_country", "within_country"}
-    }
-    assert {i.indicator_id for i in CATALOGUE if rankable(i)} == expected
-    for never in ("SEC_HOM_COUNT_CITY", "CTX_POP", "SAF_URBAN_SAFETY_PRIORITY", "PP_BALANCE"):
-        assert not rankable(CATALOGUE_BY_ID[never])
-    for always in ("SEC_RECORDED_RATE", "SAF_SAFE_CITY", "SAF_CVV_AREA"):
-        assert rankable(CATALOGUE_BY_ID[always])
+def _peers(values: dict[str, float], half: float = 3.0, variant: str = NIGHT, year: str = "2019") -> list[dict]:
+    return [share("SAF_SAFE_CITY", geo, year, v, variant, half) for geo, v in values.items()]
 
 
-def test_rankable_refuses_trend_only_comparability() -> None:
-    trend_only = dataclasses.replace(CATALOGUE_BY_ID["SAF_SAFE_CITY"], comparability="trend_within_country")
-    assert not rankable(trend_only)
+def test_band_is_decided_by_the_interval_against_the_peers_median() -> None:
+    rows = _peers({"AT001C": 80.0, "AT002C": 60.0, "AT003C": 62.0, "AT004C": 64.0, "AT005C": 61.5, "AT006C": 90.0})
+    _, positions = assess(rows)
+    by_geo = {r["geo_code"]: r for r in positions.iter_rows(named=True)}
+    vienna = by_geo["AT001C"]
+    assert vienna["peers"] == 5 and vienna["peer_median"] == 62.0
+    assert vienna["band"] == "better"  # 77-83 lies above 62
+    assert by_geo["AT004C"]["band"] == "similar"  # 61-67 contains the median of the others (61.75)
+    assert by_geo["AT002C"]["band"] == "worse"
+    assert self_assessment_positions_rules(positions) == []
 
 
-def test_crafted_position_percentile_orientation() -> None:
-    """Direction '-': the lowest rate gets the highest percentile; direction '+': the highest share does."""
-    rows = [rate("DE111", "2020", 1.0), rate("DE112", "2020", 2.0), rate("DE113", "2020", 3.0)]
+def test_direction_turns_better_into_lower_for_a_bad_indicator() -> None:
+    rows = [rate(f"AT11{i}", 2023, n) for i, n in enumerate((900, 400, 420, 410, 405))]
+    _, positions = assess(rows)
+    high = positions.filter(pl.col("geo_code") == "AT110").row(0, named=True)
+    assert high["band"] == "worse"  # more robberies per inhabitant than the peers: worse
+    assert 0 <= high["percentile"] < 50
+
+
+def test_fewer_than_three_peers_gives_a_reason_not_a_band() -> None:
+    _, positions = assess(_peers({"AT001C": 80.0, "AT002C": 60.0, "AT003C": 62.0}))
+    assert positions["band"].null_count() == positions.height
+    assert set(positions["reason"]) == {"fewer than 3 comparable peers (2)"}
+
+
+def test_rates_on_fewer_than_20_events_and_counts_are_not_compared() -> None:
+    rows = [rate(f"AT11{i}", 2023, n) for i, n in enumerate((MIN_EVENTS - 1, 400, 420, 410, 405))]
     rows += [
-        value_row("SAF_SAFE_CITY", c, "2019", v) for c, v in (("DE001C", 80.0), ("DE002C", 60.0), ("DE003C", 40.0))
+        value_row("SEC_HOM_COUNT_CITY", f"AT00{i}C", "2023", 30.0, numerator=30.0, unit="offences") for i in range(1, 6)
     ]
-    out = assess(rows)
-    third = 100.0 / 3
-    assert cell(out, "DE111", "D5")["position"] == pytest.approx(100 - third / 2)
-    assert cell(out, "DE112", "D5")["position"] == pytest.approx(50.0)
-    assert cell(out, "DE113", "D5")["position"] == pytest.approx(third / 2)
-    assert cell(out, "DE001C", "D4")["position"] == pytest.approx(100 - third / 2)
-    assert cell(out, "DE003C", "D4")["position"] == pytest.approx(third / 2)
-    assert cell(out, "DE111", "D5")["position_indicators"] == 1
-    assert cell(out, "DE111", "D5")["position_basis"] == "SEC_RECORDED_RATE (3 peers, 2020)"
+    _, positions = assess(rows)
+    assert "SEC_HOM_COUNT_CITY" not in set(positions["indicator_id"])
+    small = positions.filter(pl.col("geo_code") == "AT110").row(0, named=True)
+    assert small["band"] is None and small["reason"] == f"not compared: fewer than {MIN_EVENTS} events"
+    # ... and the small one is not anyone's peer either
+    assert set(positions.filter(pl.col("geo_code") != "AT110")["peers"]) == {3}
 
 
-def test_crafted_recorded_crime_is_ranked_within_each_country() -> None:
-    """Regions of two countries: each country's regions are ranked among themselves, never pooled."""
-    de = [rate(g, "2020", v) for g, v in (("DE111", 1.0), ("DE112", 2.0), ("DE113", 3.0))]
-    fr = [rate(g, "2020", v) for g, v in (("FR101", 10.0), ("FR102", 20.0), ("FR103", 30.0))]
-    out = assess(de + fr)
-    for best, worst in (("DE111", "DE113"), ("FR101", "FR103")):
-        assert cell(out, best, "D5")["position"] == pytest.approx(100 - 100 / 6)
-        assert cell(out, worst, "D5")["position"] == pytest.approx(100 / 6)
-        assert cell(out, best, "D5")["position_basis"] == "SEC_RECORDED_RATE (3 peers, 2020)"
-    # cities are peers of cities, countries of nobody: never mixed with the regions
-    assert cell(out, "DE11", "D5")["position"] is None
-
-
-def test_crafted_fewer_than_three_peers_gives_no_position() -> None:
-    out = assess([rate("DE111", "2020", 1.0), rate("DE112", "2020", 2.0), rate("FR101", "2020", 3.0)])
-    for geo in ("DE111", "DE112", "FR101"):
-        row = cell(out, geo, "D5")
-        assert row["position"] is None and row["position_indicators"] == 0 and row["position_basis"] is None
-
-
-def test_crafted_only_the_latest_period_is_ranked() -> None:
-    rows = [rate(g, "2019", v) for g, v in (("DE111", 3.0), ("DE112", 2.0), ("DE113", 1.0))]
-    rows += [rate(g, "2020", v) for g, v in (("DE111", 1.0), ("DE112", 2.0), ("DE113", 3.0))]
-    out = assess(rows)
-    assert cell(out, "DE111", "D5")["position"] == pytest.approx(100 - 100 / 6)
-    assert cell(out, "DE111", "D5")["position_basis"] == "SEC_RECORDED_RATE (3 peers, 2020)"
-
-
-def test_crafted_non_rankable_indicators_give_no_position() -> None:
-    rows = []
-    for city, v in (("DE001C", 1.0), ("DE002C", 2.0), ("DE003C", 3.0)):
-        rows.append(hom(city, 2020, v))  # a count ('offences'): ranks places by size
-        rows.append(value_row("SAF_URBAN_SAFETY_PRIORITY", city, "2015", v))  # direction ctx
-    for region, v in (("DE111", 1e5), ("DE112", 2e5), ("DE113", 3e5)):
-        rows.append(value_row("CTX_POP", region, "2020", v))  # 'persons', ctx
-    out = assess(rows)
-    assert out.filter(pl.col("position").is_not_null()).height == 0
-    assert set(out["position_indicators"]) == {0}
-
-
-def test_crafted_breakdowns_count_once_per_indicator() -> None:
-    rows = [rate(g, "2020", v, "ICCS0101") for g, v in (("DE111", 1.0), ("DE112", 2.0), ("DE113", 3.0))]
-    rows += [
-        rate(g, "2020", v, "ICCS0401", "within_country") for g, v in (("DE111", 3.0), ("DE112", 2.0), ("DE113", 1.0))
-    ]
-    out = assess(rows)
-    row = cell(out, "DE111", "D5")
-    assert row["position_indicators"] == 1
-    assert row["position"] == pytest.approx(50.0)  # mean of the best and the worst percentile
-
-
-def test_crafted_two_dimension_indicator_with_two_peers_gives_no_position() -> None:
-    assert dims_of("CTX_POVERTY_PROBLEM") == {"D1", "D6"}
-    out = assess([value_row("CTX_POVERTY_PROBLEM", c, "2009", v) for c, v in (("AT001C", 30.0), ("AT002C", 40.0))])
-    assert out.filter(pl.col("position").is_not_null()).height == 0
-
-
-def test_crafted_trend_only_rows_are_not_ranked() -> None:
-    rows = [
-        rate(g, "2020", v, "ICCS02011", "trend_within_country")
-        for g, v in (("DE111", 1.0), ("DE112", 2.0), ("DE113", 3.0))
-    ]
-    out = assess(rows)
-    assert out.filter(pl.col("position").is_not_null()).height == 0
-
-
-def test_acceptance_real_positions_use_rankable_indicators_and_enough_peers(assessment: pl.DataFrame) -> None:
-    ranked = assessment.filter(pl.col("position").is_not_null())
-    assert ranked.height > 1000
-    for r in ranked.iter_rows(named=True):
-        assert 0 <= r["position"] <= 100
-        parts = r["position_basis"].split("; ")
-        assert len(parts) == r["position_indicators"] >= 1
-        for part in parts:
-            m = re.fullmatch(r"(\w+) \((\d+) peers, (\S+)\)", part)
-            assert m, part
-            assert rankable(CATALOGUE_BY_ID[m.group(1)]), part
-            assert r["dimension_code"] in dims_of(m.group(1))
-            assert int(m.group(2)) >= 3, part
-
-
-def test_acceptance_real_recorded_crime_peers_never_exceed_the_country(
-    assessment: pl.DataFrame, real_values: pl.DataFrame
-) -> None:
-    """Recorded crime is ranked among regions of one country: no region has more peers than its country has
-    regions of that level with recorded-crime values."""
-    per_country = (
-        real_values.filter(pl.col("indicator_id") == "SEC_RECORDED_RATE")
-        .select("geo_code", "geo_level")
-        .unique()
-        .group_by(pl.col("geo_code").str.slice(0, 2).alias("country"), "geo_level")
-        .len()
+def test_only_the_latest_variant_and_period_and_one_item_per_question() -> None:
+    rows = _peers({"DE001C": 70.0, "DE002C": 60.0, "DE003C": 61.0, "DE004C": 62.0})
+    rows += _peers(
+        {"DE001C": 50.0, "DE002C": 55.0, "DE003C": 56.0, "DE004C": 57.0},
+        variant="feel_safe_in_city_2012_2015",
+        year="2015",
     )
-    limit = {(c, lv): n for c, lv, n in per_country.iter_rows()}
-    d5 = assessment.filter((pl.col("dimension_code") == "D5") & pl.col("position").is_not_null())
-    assert d5.filter(pl.col("geo_level") == "NUTS3").height > 500
-    for r in d5.iter_rows(named=True):
-        m = re.search(r"SEC_RECORDED_RATE \((\d+) peers", r["position_basis"])
-        assert m, r
-        assert int(m.group(1)) <= limit[(r["geo_code"][:2], r["geo_level"])], r
-    assert d5.filter(pl.col("geo_level") == "CITY").height == 0  # city homicide counts are never ranked
+    rows += [
+        share("SAF_UNSAFE_NIGHT_NBH", g, "2019", v, "safe_walking_alone_at_night_neighbourhood_2019")
+        for g, v in {"DE001C": 20.0, "DE002C": 30.0, "DE003C": 31.0, "DE004C": 32.0}.items()
+    ]
+    _, positions = assess(rows)
+    assert set(positions["indicator_id"]) == {"SAF_SAFE_CITY"}  # the complementary half is left out
+    assert set(positions["period"]) == {"2019"} and set(positions["series_variant"]) == {NIGHT}
 
 
-def test_real_austrian_cities_have_too_few_peers_for_a_d1_position(
-    assessment: pl.DataFrame, real_values: pl.DataFrame, bundled: bool
+def test_survey_items_are_compared_on_the_share_among_opinions() -> None:
+    rows = _peers({"DE001C": 70.0, "DE002C": 60.0, "DE003C": 61.0, "DE004C": 62.0})
+    rows[0].update(opinion_share=90.0, opinion_ci_low=87.0, opinion_ci_high=93.0)
+    _, positions = assess(rows)
+    berlin = positions.filter(pl.col("geo_code") == "DE001C").row(0, named=True)
+    assert berlin["compared_on"] == "opinion_share" and berlin["value"] == 90.0 and berlin["ci_low"] == 87.0
+
+
+def test_flagged_values_are_not_compared() -> None:
+    rows = [rate(f"AT11{i}", 2023, n) for i, n in enumerate((900, 400, 420, 410, 405))]
+    rows[0]["quality_flags"] = "implausible_jump"
+    _, positions = assess(rows)
+    flagged = positions.filter(pl.col("geo_code") == "AT110").row(0, named=True)
+    assert flagged["band"] is None and flagged["reason"] == "not compared: flagged implausible_jump"
+
+
+def test_peers_narrow_to_the_size_class_when_three_qualify() -> None:
+    values = {"DE001C": 80.0, "DE002C": 60.0, "DE003C": 61.0, "DE004C": 62.0, "DE005C": 85.0, "DE006C": 86.0}
+    sizes = {"DE001C": "XXL", "DE002C": "M", "DE003C": "M", "DE004C": "M", "DE005C": "XXL", "DE006C": "XXL"}
+    links = {g: (None, None, s) for g, s in sizes.items()}
+    _, positions = assess(_peers(values), links)
+    by_geo = {r["geo_code"]: r for r in positions.iter_rows(named=True)}
+    # M has 3 members: each M city has only 2 M peers, so it falls back to the whole country
+    assert by_geo["DE002C"]["peer_group"] == "cities of DE" and by_geo["DE002C"]["peers"] == 5
+    sizes_big = {**sizes, "DE007C": "M"}
+    rows = _peers({**values, "DE007C": 63.0})
+    _, positions = assess(rows, {g: (None, None, s) for g, s in sizes_big.items()})
+    m = positions.filter(pl.col("geo_code") == "DE002C").row(0, named=True)
+    assert m["peer_group"] == "cities of DE, size class M" and m["peers"] == 3
+
+
+def test_dimension_summary_counts_bands_and_says_mixed() -> None:
+    rows = _peers({"AT001C": 80.0, "AT002C": 60.0, "AT003C": 62.0, "AT004C": 64.0})
+    rows += [
+        share("SAF_SAFE_NBH", g, "2019", v, "safe_walking_alone_at_night_neighbourhood_2019")
+        for g, v in {"AT001C": 40.0, "AT002C": 60.0, "AT003C": 62.0, "AT004C": 64.0}.items()
+    ]
+    frame, _ = assess(rows)
+    vienna = cell(frame, "AT001C", "D4")
+    assert (vienna["indicators_better"], vienna["indicators_similar"], vienna["indicators_worse"]) == (1, 0, 1)
+    assert vienna["position_band"] == "mixed" and vienna["position_indicators"] == 2
+    assert vienna["position_reason"] is None
+    country = cell(frame, "AT", "D4")
+    assert country["position_band"] is None and country["position_reason"].startswith("countries are not compared")
+    assert self_assessment_rules(frame) == []
+
+
+def test_rules_catch_a_band_the_interval_does_not_support() -> None:
+    _, positions = assess(_peers({"AT001C": 80.0, "AT002C": 60.0, "AT003C": 62.0, "AT004C": 64.0}))
+    broken = positions.with_columns(pl.lit("similar").alias("band"))
+    assert any("similar although" in p for p in self_assessment_positions_rules(broken))
+
+
+def test_rankable_catalogue_entries() -> None:
+    assert rankable(CATALOGUE_BY_ID["SAF_SAFE_CITY"])
+    assert not rankable(CATALOGUE_BY_ID["SEC_HOM_COUNT_CITY"])  # a count
+    assert not rankable(CATALOGUE_BY_ID["CTX_POP"])  # a size, no direction
+    assert not rankable(CATALOGUE_BY_ID["PP_BALANCE"])  # self-reported register
+
+
+# ------------------------------------------------------------------------------------------------ real data
+
+
+@pytest.fixture(scope="module")
+def published(built) -> dict[str, pl.DataFrame]:
+    assert built.result.success
+    with connect(built.db, read_only=True) as con:
+        return {
+            name: con.sql(f"SELECT * FROM published.{name}").pl()
+            for name in ("self_assessment", "self_assessment_positions", "indicator_values", "geographies")
+        }
+
+
+def test_real_tables_pass_their_rules(published: dict[str, pl.DataFrame]) -> None:
+    assert self_assessment_rules(published["self_assessment"]) == []
+    assert self_assessment_positions_rules(published["self_assessment_positions"]) == []
+    assert set(published["self_assessment"]["dimension_code"]) == set(DIMENSIONS)
+
+
+def test_survey_cities_of_2019_have_coverage_in_the_survey_dimensions(published: dict[str, pl.DataFrame]) -> None:
+    values = published["indicator_values"]
+    cities_2019 = set(values.filter(pl.col("source_dataset") == "urb_percep", pl.col("period") == "2019")["geo_code"])
+    assert len(cities_2019) >= 80
+    sa = published["self_assessment"].filter(pl.col("geo_code").is_in(list(cities_2019)))
+    for dimension in ("D1", "D2", "D3", "D4"):
+        rows = sa.filter(pl.col("dimension_code") == dimension)
+        assert rows.height == len(cities_2019)
+        assert rows.filter(pl.col("coverage") <= 0).height == 0, (dimension, rows.filter(pl.col("coverage") <= 0))
+        assert rows["latest_years"].str.contains("2019").all()
+
+
+def test_koeln_urban_security_reflects_its_regional_rates(published: dict[str, pl.DataFrame]) -> None:
+    koeln = cell(published["self_assessment"], "DE004C", "D5")
+    assert koeln["maturity"] >= 3, koeln
+    assert "SEC_RECORDED_RATE" in koeln["latest_years"] and "SEC_RECORDED_RATE none" not in koeln["latest_years"]
+
+
+def test_berlin_d4_position_uses_one_variant_one_wave_one_item_per_question(
+    published: dict[str, pl.DataFrame],
 ) -> None:
-    if not bundled:
-        pytest.skip("figures of the bundled release")
-    d1_ids = [i.indicator_id for i in CATALOGUE if "D1" in dims_of(i.indicator_id)]
-    at = real_values.filter(pl.col("indicator_id").is_in(d1_ids) & (pl.col("geo_code").str.starts_with("AT")))
-    assert set(at["geo_code"]) == {"AT001C", "AT002C"}
-    assert cell(assessment, "AT001C", "D1")["position"] is None
+    berlin = published["self_assessment_positions"].filter(
+        pl.col("geo_code") == "DE001C", pl.col("dimension_code") == "D4"
+    )
+    assert berlin.height >= 2
+    assert set(berlin["period"]) == {"2019"}
+    assert set(berlin["series_variant"]) <= {NIGHT, "safe_walking_alone_at_night_neighbourhood_2019"}
+    assert "SAF_UNSAFE_NIGHT_NBH" not in set(berlin["indicator_id"])
+    assert berlin["band"].null_count() == 0
+    summary = cell(published["self_assessment"], "DE001C", "D4")
+    assert summary["position_indicators"] == berlin.height
+    assert all("2019" in part for part in summary["position_basis"].split("; "))
+
+
+def test_no_position_on_a_count_or_a_rate_below_20_events(published: dict[str, pl.DataFrame]) -> None:
+    positions = published["self_assessment_positions"].filter(pl.col("band").is_not_null())
+    assert positions.height > 100
+    counts = {i for i, e in CATALOGUE_BY_ID.items() if e.unit in {"offences", "persons", "EUR (planned)"}}
+    assert not set(positions["indicator_id"]) & counts
+    values = published["indicator_values"].select(
+        "indicator_id",
+        "breakdown",
+        "period",
+        "series_variant",
+        pl.col("geo_code").alias("source_geo"),
+        "numerator",
+        "ci_method",
+    )
+    joined = positions.with_columns(pl.coalesce("via_region", "geo_code").alias("source_geo")).join(
+        values, on=["indicator_id", "breakdown", "period", "series_variant", "source_geo"], how="left", nulls_equal=True
+    )
+    assert joined.height == positions.height
+    counted = joined.filter(pl.col("ci_method") == "poisson_exact")
+    assert counted.height > 0
+    assert counted.filter(pl.col("numerator") < MIN_EVENTS).height == 0

@@ -156,7 +156,7 @@ def test_urb_percep_drop_counts_by_reason(dropped: pl.DataFrame, cells: dict) ->
 @pytest.mark.parametrize(
     ("indicator_id", "series_variant", "period", "codes", "share"),
     [
-        ("SAF_SAFE_CITY", "feel_safe_in_city_2004_2015", "2015", ("PS3290V", "PS3291V"), 59.0),
+        ("SAF_SAFE_CITY", "feel_safe_in_city_2012_2015", "2015", ("PS3290V", "PS3291V"), 59.0),
         ("SAF_SAFE_CITY", "safe_walking_alone_at_night_city_2019", "2019", ("PS3514V", "PS3515V"), 57.9),
     ],
 )
@@ -316,20 +316,54 @@ def test_silc_countries_in_the_files_have_a_sample_size(values: pl.DataFrame) ->
 
 
 @pytest.mark.parametrize(
-    ("indicator_id", "last_early", "first_late"),
-    [("SAF_SAFE_CITY", 2015, 2019), ("SAF_SAFE_NBH", 2015, 2019), ("COH_INCLUSION_MIGRANTS", 2015, 2019)],
+    ("indicator_id", "expected"),
+    [
+        ("SAF_SAFE_CITY", [{2004, 2006, 2009}, {2012, 2015}, {2019}]),
+        ("SAF_SAFE_NBH", [{2004, 2006, 2009}, {2012, 2015}, {2019}]),
+        ("COH_INCLUSION_MIGRANTS", [{2004, 2006, 2009, 2012, 2015}, {2019}]),
+    ],
 )
-def test_wording_break_2019_never_shares_a_variant(indicator_id, last_early, first_late, values: pl.DataFrame) -> None:
+def test_breaks_never_share_a_variant(indicator_id, expected, values: pl.DataFrame) -> None:
+    """The 2019 wording change, and for feeling safe the 2009 -> 2012 break, separate the variants."""
     periods = {
         variant: {int(p) for p in frame["period"]}
         for (variant,), frame in rows_of(values, indicator_id).partition_by("series_variant", as_dict=True).items()
     }
-    assert len(periods) == 2, periods
-    early = [v for v, ps in periods.items() if max(ps) <= last_early]
-    late = [v for v, ps in periods.items() if min(ps) >= first_late]
-    assert len(early) == 1 and len(late) == 1, periods
-    assert periods[late[0]] == {2019}
-    assert max(periods[early[0]]) == 2015 and min(periods[early[0]]) < 2015
+    assert sorted(periods.values(), key=min) == expected, periods
+
+
+@pytest.mark.parametrize("indicator_id", ["SAF_SAFE_CITY", "SAF_SAFE_NBH"])
+def test_feeling_safe_broke_between_2009_and_2012_but_other_items_did_not(
+    indicator_id: str, cells: dict, bundled: bool
+) -> None:
+    """The evidence for SAFETY_BREAK_2012: nearly every city's share agreeing fell at once from 2009 to 2012, while
+    trust in the city's people (asked in the same interviews) did not move that way."""
+    if not bundled:
+        pytest.skip("figures of the bundled release")
+
+    def shares(codes: tuple[str, ...], year: str) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for (code, city, y), (share, _) in cells.items():
+            if code in codes and y == year and share is not None:
+                out[city] = out.get(city, 0.0) + share
+        return out
+
+    def fell(codes: tuple[str, ...]) -> tuple[int, int]:
+        before, after = shares(codes, "2009"), shares(codes, "2012")
+        both = set(before) & set(after)
+        return sum(after[c] < before[c] for c in both), len(both)
+
+    safety = SERIES_BY_VARIANT[
+        (
+            indicator_id,
+            f"{'feel_safe_in_city' if indicator_id == 'SAF_SAFE_CITY' else 'feel_safe_in_neighbourhood'}_2012_2015",
+            None,
+        )
+    ]
+    down, asked = fell(safety.answer_codes)
+    assert asked >= 60 and down / asked > 0.9, (down, asked)
+    trust_down, trust_asked = fell(("PS3092V", "PS3093V"))
+    assert trust_asked >= 60 and trust_down / trust_asked < 0.5, (trust_down, trust_asked)
 
 
 def test_liv_clean_has_two_variants_by_period(values: pl.DataFrame) -> None:
@@ -493,7 +527,7 @@ def test_crafted_missing_answer_and_absent_city() -> None:
     safe = values.filter(pl.col("indicator_id") == "SAF_SAFE_CITY")
     got = {r["geo_code"]: r["value"] for r in safe.iter_rows(named=True)}
     assert got == {"BE001C": 59.0, "CZ001C": 0.0}
-    assert set(safe["series_variant"]) == {"feel_safe_in_city_2004_2015"}
+    assert set(safe["series_variant"]) == {"feel_safe_in_city_2012_2015"}
     reasons = {
         r["reason"]: r["rows"] for r in dropped.filter(pl.col("indicator_id") == "SAF_SAFE_CITY").iter_rows(named=True)
     }
@@ -549,7 +583,7 @@ def test_crafted_wording_break_goes_to_separate_variants() -> None:
     }
     assert got == pytest.approx(
         {
-            ("2015", "feel_safe_in_city_2004_2015"): 59.0,
+            ("2015", "feel_safe_in_city_2012_2015"): 59.0,
             ("2019", "safe_walking_alone_at_night_city_2019"): 57.9,
         }
     )

@@ -19,8 +19,9 @@ PERSONS_UNIT = "persons"
 QOL = "urb_percep"
 QOL_CAVEAT = (
     "Quality of Life in European Cities survey: about 300-700 telephone interviews per city and wave; shares are "
-    "of all respondents including 'don't know'. The published shares carry no sample size, so the interval uses "
-    "the survey's documented interviews per city (approximate, no design effect): read it as indicative. "
+    "of all respondents including 'don't know'; opinion_share leaves 'don't know' out and is what places are "
+    "compared on. The published shares carry no sample size, so the interval uses the survey's documented "
+    "interviews per city (sample_size; approximate, no design effect documented): read it as indicative. "
 )
 
 
@@ -49,22 +50,46 @@ class SurveySeries:
     # The other half of a question already published under another indicator (agree vs disagree of one item):
     # never ranked or counted twice beside it.
     complement_of: str | None = None
+    # The waves this series holds (None: every wave the answer codes have). Used where a question kept its
+    # codes but its answers broke (see SAFETY_BREAK_2012).
+    waves: tuple[str, ...] | None = None
 
     @property
     def opinion_codes(self) -> tuple[str, ...]:
         return (*self.answer_codes, *self.other_opinion_codes)
 
 
+# Between the 2009 and 2012 waves the share feeling safe in the city fell in 63 of the 69 cities asked both
+# times (by 11 points on average) and in the neighbourhood in 67 of 69, while trust and inclusion items of the same
+# interviews did not move that way (tests/transforms/test_survey.py measures this on the bundled file). The two
+# waves were run by different contractors (Flash Eurobarometer 277, The Gallup Organisation, November 2009;
+# Flash Eurobarometer 366, 2012) and we found no documentation that the question and its answer scale were
+# unchanged, so 2004-2009 and 2012-2015 are separate variants: no change or trend joins them.
+SAFETY_BREAK_2012 = "2012"
+_EARLY, _LATE = ("2004", "2006", "2009"), ("2012", "2015")
+
 SURVEY_SERIES: tuple[SurveySeries, ...] = (
     SurveySeries(
         "SAF_SAFE_CITY",
-        "feel_safe_in_city_2004_2015",
+        "feel_safe_in_city_2004_2009",
         QOL,
         "You feel safe in this city",
         ("PS3290V", "PS3291V"),
         other_opinion_codes=("PS3292V", "PS3293V"),
         dont_know_code="PS3294V",
         sample=QOL,
+        waves=_EARLY,
+    ),
+    SurveySeries(
+        "SAF_SAFE_CITY",
+        "feel_safe_in_city_2012_2015",
+        QOL,
+        "You feel safe in this city",
+        ("PS3290V", "PS3291V"),
+        other_opinion_codes=("PS3292V", "PS3293V"),
+        dont_know_code="PS3294V",
+        sample=QOL,
+        waves=_LATE,
     ),
     SurveySeries(
         "SAF_SAFE_CITY",
@@ -78,13 +103,25 @@ SURVEY_SERIES: tuple[SurveySeries, ...] = (
     ),
     SurveySeries(
         "SAF_SAFE_NBH",
-        "feel_safe_in_neighbourhood_2004_2015",
+        "feel_safe_in_neighbourhood_2004_2009",
         QOL,
         "You feel safe in your neighbourhood",
         ("PS3300V", "PS3301V"),
         other_opinion_codes=("PS3302V", "PS3303V"),
         dont_know_code="PS3304V",
         sample=QOL,
+        waves=_EARLY,
+    ),
+    SurveySeries(
+        "SAF_SAFE_NBH",
+        "feel_safe_in_neighbourhood_2012_2015",
+        QOL,
+        "You feel safe in your neighbourhood",
+        ("PS3300V", "PS3301V"),
+        other_opinion_codes=("PS3302V", "PS3303V"),
+        dont_know_code="PS3304V",
+        sample=QOL,
+        waves=_LATE,
     ),
     SurveySeries(
         "SAF_SAFE_NBH",
@@ -252,6 +289,36 @@ SURVEY_SERIES: tuple[SurveySeries, ...] = (
         sample="eu_silc_persons",
     ),
     SurveySeries(
+        "QOL_SATISFIED_CITY",
+        "satisfied_to_live_in_city_2004_2015",
+        QOL,
+        "You are satisfied to live in this city",
+        ("PS2092V", "PS2093V"),
+        other_opinion_codes=("PS2094V", "PS2095V"),
+        dont_know_code="PS2096V",
+        sample=QOL,
+    ),
+    SurveySeries(
+        "QOL_SATISFIED_CITY",
+        "good_place_to_live_2019",
+        QOL,
+        "The city is a good place to live for people in general",
+        ("PS3529V",),
+        other_opinion_codes=("PS3530V",),
+        dont_know_code="PS3531V",
+        sample=QOL,
+    ),
+    SurveySeries(
+        "LIV_GREEN_SAT",
+        "green_spaces_satisfaction",
+        QOL,
+        "Satisfied with green spaces such as public parks or gardens (very + rather)",
+        ("PS1052V", "PS1053V"),
+        other_opinion_codes=("PS1054V", "PS1055V"),
+        dont_know_code="PS1056V",
+        sample=QOL,
+    ),
+    SurveySeries(
         "CTX_TRUST_POLICE",
         "eu_silc",
         "ilc_pw03b",
@@ -303,7 +370,10 @@ def _survey(
     )
 
 
-_BREAK = "Wording changed in 2019 ('walking alone at night'): the 2004-2015 and 2019 series are separate variants. "
+_BREAK = (
+    "Wording changed in 2019 ('walking alone at night'), and the answers broke between 2009 and 2012 (shares fell "
+    "in almost every city at once, contractor changed): 2004-2009, 2012-2015 and 2019 are separate variants. "
+)
 _SILC = (
     "EU-SILC, national: shares of the population; the interval uses the minimum effective sample size of "
     "EU-SILC's regulation (approximate). Flag b marks a series break: no change across it. "
@@ -437,6 +507,25 @@ SURVEY_INDICATORS: tuple[Indicator, ...] = (
         "cross_country",
     ),
     _survey(
+        "QOL_SATISFIED_CITY",
+        "Satisfied to live in the city (share agreeing)",
+        "A1-D1 Quality of life",
+        SHARE_UNIT,
+        "+",
+        QOL_CAVEAT + "Two different questions ('satisfied to live in this city', 2004-2015; 'a good place to "
+        "live for people in general', 2019): separate variants, never one series.",
+        "cross_country",
+    ),
+    _survey(
+        "LIV_GREEN_SAT",
+        "Satisfied with green spaces",
+        "A1-D3 Public space liveability",
+        SHARE_UNIT,
+        "+",
+        QOL_CAVEAT + "Waves 2004-2019, same question.",
+        "cross_country",
+    ),
+    _survey(
         "CTX_TRUST_POLICE",
         "Trust in the police (mean rating)",
         "A1-D6 Background conditions",
@@ -450,7 +539,7 @@ SURVEY_INDICATORS: tuple[Indicator, ...] = (
     _survey(
         "CTX_TRUST_ADMIN_CITY",
         "The city administration can be trusted (share agreeing)",
-        "A1-D6 Background conditions / A1-D1 Quality of life",
+        "A1-D6 Background conditions",
         SHARE_UNIT,
         "+",
         QOL_CAVEAT + "Waves 2012-2015.",
@@ -459,7 +548,7 @@ SURVEY_INDICATORS: tuple[Indicator, ...] = (
     _survey(
         "CTX_POVERTY_PROBLEM",
         "Poverty is a problem in the city (share agreeing)",
-        "A1-D1 Quality of life / A1-D6 Background conditions",
+        "A1-D6 Background conditions",
         SHARE_UNIT,
         "-",
         QOL_CAVEAT + "2009 wave only.",

@@ -5,7 +5,11 @@ from __future__ import annotations
 import dagster as dg
 import polars as pl
 
-from expectations.assessment import crime_and_feeling_rules, self_assessment_rules
+from expectations.assessment import (
+    crime_and_feeling_rules,
+    self_assessment_positions_rules,
+    self_assessment_rules,
+)
 from pipelines.defs.common import rules_result
 
 
@@ -17,6 +21,18 @@ from pipelines.defs.common import rules_result
 )
 def rules_self_assessment(self_assessment: pl.DataFrame) -> dg.AssetCheckResult:
     return rules_result(self_assessment_rules(self_assessment), rows_checked=self_assessment.height)
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(["staging", "self_assessment_positions"]),
+    blocking=True,
+    name="rules_self_assessment_positions",
+    description=(self_assessment_positions_rules.__doc__ or "").strip(),
+)
+def rules_self_assessment_positions(self_assessment_positions: pl.DataFrame) -> dg.AssetCheckResult:
+    return rules_result(
+        self_assessment_positions_rules(self_assessment_positions), rows_checked=self_assessment_positions.height
+    )
 
 
 @dg.asset_check(
@@ -32,4 +48,4 @@ def no_break_spanned(crime_and_feeling: pl.DataFrame, indicator_values: pl.DataF
     )
 
 
-ASSESSMENT_CHECKS = [rules_self_assessment, no_break_spanned]
+ASSESSMENT_CHECKS = [rules_self_assessment, rules_self_assessment_positions, no_break_spanned]

@@ -15,6 +15,7 @@ from warehouse.metadata import (
     INDICATORS,
     PUBLISHED_TABLES,
     SELF_ASSESSMENT,
+    SELF_ASSESSMENT_POSITIONS,
     Table,
 )
 from warehouse.publish import publish
@@ -24,6 +25,7 @@ STAGING_SOURCE: dict[Table, str] = {
     INDICATOR_VALUES: "indicator_values",
     GEOGRAPHIES: "geographies",
     SELF_ASSESSMENT: "self_assessment",
+    SELF_ASSESSMENT_POSITIONS: "self_assessment_positions",
     CRIME_AND_FEELING: "crime_and_feeling",
 }
 
