@@ -16,6 +16,7 @@ from warehouse.metadata import (
     INDICATORS,
     PUBLISHED_TABLES,
     SELF_ASSESSMENT,
+    SELF_ASSESSMENT_POSITIONS,
     Table,
     empty_frame,
 )
@@ -43,6 +44,7 @@ def _values(value: float = 2.0) -> pl.DataFrame:
         "source_dataset": "crim_off_cat / demo_pjan",
         "source_version": "crim_off_cat@x / demo_pjan@y",
         "note": None,
+        "example_data": False,
     }
     return pl.DataFrame([row], schema=INDICATOR_VALUES.polars_schema)
 
@@ -65,11 +67,16 @@ def _assessment() -> pl.DataFrame:
         "indicators_with_recent_value": 1,
         "coverage": 50.0,
         "maturity": 1,
-        "maturity_label": "national data only",
-        "maturity_basis": "SEC_RECORDED_RATE (level 1)",
+        "maturity_label": "current data only for the whole country",
+        "maturity_basis": "level 1: SEC_RECORDED_RATE 2023 (AT)",
         "position": None,
         "position_indicators": 0,
         "position_basis": None,
+        "latest_years": "SEC_HOM_COUNT_CITY none; SEC_RECORDED_RATE 2023",
+        "indicators_better": 0,
+        "indicators_similar": 0,
+        "indicators_worse": 0,
+        "position_reason": "countries are not compared: peers must be of the same country",
     }
     return pl.DataFrame([row], schema=SELF_ASSESSMENT.polars_schema)
 
@@ -80,6 +87,7 @@ def _frames(value: float = 2.0) -> dict[Table, pl.DataFrame]:
         INDICATORS: catalogue_frame(),
         GEOGRAPHIES: _geos(),
         SELF_ASSESSMENT: _assessment(),
+        SELF_ASSESSMENT_POSITIONS: empty_frame(SELF_ASSESSMENT_POSITIONS),
         CRIME_AND_FEELING: empty_frame(CRIME_AND_FEELING),  # no pairs is a valid answer for this table
     }
 
@@ -100,6 +108,7 @@ def test_publish_creates_every_table_with_comments(tmp_path: Path) -> None:
         INDICATORS.qualified_name: len(CATALOGUE),
         GEOGRAPHIES.qualified_name: 1,
         SELF_ASSESSMENT.qualified_name: 1,
+        SELF_ASSESSMENT_POSITIONS.qualified_name: 0,
         CRIME_AND_FEELING.qualified_name: 0,
     }
     with connect(db, read_only=True) as con:
