@@ -40,12 +40,14 @@ ASSET_KEYS = {
     "staging/register_errors",
     "staging/register_indicator_values",
     "staging/self_assessment",
+    "staging/self_assessment_positions",
     "staging/survey_indicator_values",
     "published/crime_and_feeling",
     "published/geographies",
     "published/indicator_values",
     "published/indicators",
     "published/self_assessment",
+    "published/self_assessment_positions",
 }
 BLOCKING_CHECKS = {
     "staging/indicator_values": {
@@ -57,6 +59,7 @@ BLOCKING_CHECKS = {
     },
     "staging/geographies": {"contract_geographies", "gx_geographies"},
     "staging/self_assessment": {"rules_self_assessment", "gx_self_assessment"},
+    "staging/self_assessment_positions": {"rules_self_assessment_positions", "gx_self_assessment_positions"},
     "staging/crime_and_feeling": {"no_break_spanned_crime_and_feeling", "gx_crime_and_feeling"},
 }
 
@@ -82,7 +85,14 @@ def test_every_asset_is_described_grouped_and_kinded() -> None:
 
 def test_published_tables_declare_their_column_schema_and_publish_tag() -> None:
     graph = defs.resolve_asset_graph()
-    for name in ("indicator_values", "indicators", "geographies", "self_assessment", "crime_and_feeling"):
+    for name in (
+        "indicator_values",
+        "indicators",
+        "geographies",
+        "self_assessment",
+        "self_assessment_positions",
+        "crime_and_feeling",
+    ):
         node = graph.get(dg.AssetKey(["published", name]))
         assert node.metadata["dagster/column_schema"].columns
         assert node.tags.get("publish") == "dashboard"
