@@ -18,6 +18,7 @@ ASSET_KEYS = {
     "raw/esif_planned",
     "raw/geo_codes",
     "raw/iccs_labels",
+    "raw/nuts_lau_2019",
     "raw/ilc_mddw03",
     "raw/ilc_pw03",
     "raw/ilc_pw03b",
