@@ -51,9 +51,11 @@ def indicator_values(**domain_values: pl.DataFrame) -> dg.Output[pl.DataFrame]:
         "indicator_values": dg.AssetIn(key=["staging", "indicator_values"]),
         "geo_codes": dg.AssetIn(key=["raw", "geo_codes"]),
         "city_codes": dg.AssetIn(key=["raw", "city_codes"]),
+        "city_regions": dg.AssetIn(key=["staging", "city_regions"]),
     },
     group_name="staging_indicators",
-    description="Every territory with values, and its ancestors, named from the Eurostat code lists.",
+    description="Every territory with values, and its ancestors, named from the Eurostat code lists; cities with "
+    "their NUTS 3 region, territory match, population and size class (staging.city_regions).",
     metadata={
         "comment": "Candidate geographies (same columns as published.geographies).",
         "dagster/column_schema": contract_column_schema(GEOGRAPHIES),
@@ -61,9 +63,9 @@ def indicator_values(**domain_values: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     **STAGING,
 )
 def geography_table(
-    indicator_values: pl.DataFrame, geo_codes: pl.DataFrame, city_codes: pl.DataFrame
+    indicator_values: pl.DataFrame, geo_codes: pl.DataFrame, city_codes: pl.DataFrame, city_regions: pl.DataFrame
 ) -> dg.Output[pl.DataFrame]:
-    frame = conform(GEOGRAPHIES, geographies(indicator_values["geo_code"], geo_codes, city_codes))
+    frame = conform(GEOGRAPHIES, geographies(indicator_values["geo_code"], geo_codes, city_codes, city_regions))
     unnamed = frame.filter(pl.col("name").is_null())["geo_code"].to_list()
     return dg.Output(
         frame,
