@@ -100,6 +100,7 @@ CONTRACT_COLUMNS = {
         "feeling_direction",
         "divergence",
     ],
+    "published.code_labels": ["code_list", "code", "label", "source"],
 }
 
 
