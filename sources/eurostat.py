@@ -68,8 +68,8 @@ _DIM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 TIME_LABELS = ("TIME_PERIOD", "time")
 GEO_DIMENSIONS = ("geo", "cities")
 # Every character a flag string may contain.
-_FLAG_CHARS = "".join(sorted(OBS_STATUS_CODES | CONF_STATUS_CODES | _FLAG_MARKERS))
-_UNKNOWN_FLAG_CHAR = re.compile(f"[^{re.escape(_FLAG_CHARS)}]")
+FLAG_CHARS = "".join(sorted(OBS_STATUS_CODES | CONF_STATUS_CODES | _FLAG_MARKERS))
+_UNKNOWN_FLAG_CHAR = re.compile(f"[^{re.escape(FLAG_CHARS)}]")
 GZIP_MAGIC = b"\x1f\x8b"
 
 # The dimensions of each registry dataset (sources.registry), in any order. When a reader is given one of these
@@ -162,7 +162,7 @@ def _content(path: Path, data: bytes) -> bytes:
 
 def _unknown_flags(flags: pl.Expr) -> pl.Expr:
     """True where a flag string has a letter outside Eurostat's code lists (we would mislabel the cell)."""
-    return flags.str.replace_all(f"[{re.escape(_FLAG_CHARS)}]", "").str.len_chars() > 0
+    return flags.str.replace_all(f"[{re.escape(FLAG_CHARS)}]", "").str.len_chars() > 0
 
 
 def split_flags(flags: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
