@@ -9,8 +9,8 @@ them), so everything downstream is format-blind. Dimensions are always taken fro
 ``id`` list, never from position, because each dataset orders them differently.
 
 A cell is ``<number><space><flags>`` or ``:<space><flags>``; ``:`` is *missing*, never zero. Flags are
-kept as written (``flags``) and split into the two code lists Eurostat uses since January 2025
-(indicators.md §0.1): observation status (``b``, ``e``, ``p`` …) and confidentiality status (``C``,
+kept as written (``flags``) and split into the two SDMX code lists Eurostat uses since January 2025
+(OBS_STATUS, CONF_STATUS): observation status (``b``, ``e``, ``p`` …) and confidentiality status (``C``,
 ``N``, ``P``; the legacy lower-case ``c`` is mapped to ``C``).
 
 Bad input (issue 4) is split in two (see :mod:`sources.quarantine`):

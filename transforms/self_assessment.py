@@ -1,6 +1,7 @@
 """Action 1 self-assessment: for every geography and each of the six dimensions, how much recent data there is
 (coverage), how fine and regular it is (data maturity 0-4), and where the geography stands among peers of the
-same country (position), following the rules in domain.md §1.2. Three transparent scores, never one index.
+same country (position). The Partnership's Action 1 report names the six dimensions but publishes no scoring scale:
+the scales below are this project's, stated in full. Three transparent scores, never one index.
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ def self_assessment(values: pl.DataFrame, geographies: pl.DataFrame) -> pl.DataF
 
 
 def _maturity(tagged: pl.DataFrame, geos: pl.DataFrame) -> pl.DataFrame:
-    """Best level of data covering each geography, per dimension (domain.md §1.2):
+    """Best level of data covering each geography, per dimension:
     4 city data annual and trend-capable, 3 city data irregular, 2 regional, 1 national only, 0 none.
     Regional means NUTS 2/3 as in the rules, and NUTS 1 too: for Scotland and Northern Ireland (UKM, UKN)
     recorded crime exists only at that level, which is finer than national.

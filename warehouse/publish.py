@@ -6,7 +6,7 @@ against the contract (warehouse.metadata) before anything is written; then a new
 analysts' file (tables from their declared DDL, COMMENTs, the publication log), checkpointed, closed and
 fsynced, and ``os.replace`` puts it in place in one step.
 
-So (ecosystem.md §0.8, §5.1):
+So, as a DuckDB file has one writer or many readers (DuckDB documentation, "Concurrency"):
 - readers never block the pipeline and the pipeline never blocks readers: nobody but this function opens the
   new file, and a reader that has the old file open keeps reading the old, complete version;
 - a failure or a killed process at any moment leaves the previous file exactly as it was (the half-built
