@@ -327,3 +327,15 @@ def test_data_docs_are_deterministic(gx_tables: dict[str, pl.DataFrame], tmp_pat
         pages.append({p: load_time.sub(r"\1<load time>", text) for p, text in read.items()})
     assert pages[0] == pages[1]
     assert sum("<load time>" in text for text in pages[0].values()) == len(frames)
+
+
+@pytest.mark.parametrize("case", ["duplicate key", "share of 120", "row count far below the band"])
+def test_the_fast_path_gives_the_same_verdict_and_the_details(gx_tables: dict[str, pl.DataFrame], case: str) -> None:
+    """The asset checks compute GX's verdict only and re-run a failing suite for the details."""
+    name, mutate, expected = BAD_DATA[case]
+    fast = gx_runner.validate_fast(name, mutate(gx_tables[name]))
+    full = gx_runner.validate(name, mutate(gx_tables[name]))
+    assert (fast.passed, fast.failed, fast.errors) == (full.passed, full.failed, full.errors)
+    assert any(f.startswith(expected) for f in fast.failed)
+    good = gx_runner.validate_fast(name, gx_tables[name])
+    assert good.ok and good.statistics["evaluated_expectations"] == len(gx_runner.load_suite(name)["expectations"])
