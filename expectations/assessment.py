@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from warehouse.contract import contract_problems
 from warehouse.metadata import CRIME_AND_FEELING, SELF_ASSESSMENT
-from warehouse.publish import contract_problems
 
 
 def self_assessment_rules(frame: pl.DataFrame) -> list[str]:
