@@ -81,18 +81,23 @@ def test_suite_is_valid_gx_and_has_columns_and_a_row_band(name: str) -> None:
 
 def test_suites_follow_a_column_added_to_the_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
     """Another developer adds a column to warehouse/metadata.py: every suite of that table checks it at once."""
-    table = metadata.INDICATOR_VALUES
-    added = Column("sample_size", "BIGINT", "Interviews the value rests on.", nullable=False)
+    added = Column("interviews_total", "BIGINT", "Interviews the value rests on.", nullable=False)
+    table, domain = metadata.INDICATOR_VALUES, metadata.DOMAIN_INDICATOR_VALUES
     wider = dataclasses.replace(table, columns=(*table.columns, added))
-    monkeypatch.setattr(suites, "INDICATOR_VALUES", wider)
+    monkeypatch.setattr(
+        suites, "DOMAIN_INDICATOR_VALUES", dataclasses.replace(domain, columns=(*domain.columns, added))
+    )
     monkeypatch.setattr(suites, "PUBLISHED_TABLES", tuple(wider if t is table else t for t in PUBLISHED_TABLES))
 
     for name in ("published.indicator_values", "staging.indicator_values", "staging.crime_indicator_values"):
         exps = suites.build_suite(name)["expectations"]
         (columns,) = [e["kwargs"] for e in exps if e["type"] == "expect_table_columns_to_match_ordered_list"]
-        assert columns["column_list"][-1] == "sample_size"
-        assert {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "sample_size"}} in exps
-        kind = {"type": "expect_column_values_to_be_of_type", "kwargs": {"column": "sample_size", "type_": "int64"}}
+        assert columns["column_list"][-1] == "interviews_total"
+        assert {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "interviews_total"}} in exps
+        kind = {
+            "type": "expect_column_values_to_be_of_type",
+            "kwargs": {"column": "interviews_total", "type_": "int64"},
+        }
         assert kind in exps
 
 
