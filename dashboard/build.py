@@ -12,6 +12,7 @@ Usage: ``python -m dashboard.build [--out DIR]`` (reads ``$URBAN_SAFETY_DB``).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -31,7 +32,7 @@ import vl_convert
 from markupsafe import Markup
 from scipy.stats import chi2
 
-from dashboard import charts
+from dashboard import charts, site_dir
 from dashboard.data import (
     DIMENSIONS,
     RECORDED_CRIME,
@@ -44,7 +45,6 @@ from dashboard.data import (
 from warehouse.export import neutralise_formulas
 from warehouse.metadata import QUALITY_FLAGS
 
-SITE_DIR_ENV = "URBAN_SAFETY_SITE_DIR"
 # Static SVG fallbacks (vl-convert) for readers without JavaScript. Rendering costs 40-200 ms per chart on the
 # 2-core reference machine and a city's trend charts number in the thousands, so rendering all of them would
 # break the 60 s budget (measured: bench/results.md). "summary" (the default) renders the indicator pages'
@@ -58,17 +58,28 @@ PACKAGE = Path(__file__).resolve().parent
 WIDE_INTERVAL = 0.5
 WHISKER_OPACITY = {"precise": 0.9, "wide": 0.3}
 CSV_COLUMNS = (
-    "indicator_id", "breakdown", "geo_code", "geo_level", "period", "value", "unit", "ci_low", "ci_high",
-    "numerator", "denominator", "sample_size", "opinion_share", "obs_status", "series_variant", "comparability",
-    "quality_flags", "example_data", "note", "source_dataset", "source_version",
-)  # fmt: skip
-
-
-def site_dir(db: Path) -> Path:
-    """Where the site is written: ``$URBAN_SAFETY_SITE_DIR``, else ``site/`` next to the analysts' file
-    (``warehouse/site/`` by default; git-ignored)."""
-    explicit = os.environ.get(SITE_DIR_ENV)
-    return Path(explicit).resolve() if explicit else db.resolve().parent / "site"
+    "indicator_id",
+    "breakdown",
+    "geo_code",
+    "geo_level",
+    "period",
+    "value",
+    "unit",
+    "ci_low",
+    "ci_high",
+    "numerator",
+    "denominator",
+    "sample_size",
+    "opinion_share",
+    "obs_status",
+    "series_variant",
+    "comparability",
+    "quality_flags",
+    "example_data",
+    "note",
+    "source_dataset",
+    "source_version",
+)
 
 
 @dataclass
@@ -164,9 +175,7 @@ def trend_rows(series: pl.DataFrame) -> list[dict[str, Any]]:
     for number, variant in enumerate(first_years["series_variant"]):
         part = series.filter(pl.col("series_variant") == variant).sort("year")
         years = part["year"].to_list()
-        annual = len(years) > 1 and sorted(b - a for a, b in zip(years, years[1:], strict=False))[
-            (len(years) - 1) // 2
-        ] == 1
+        annual = len(years) > 1 and sorted(b - a for a, b in itertools.pairwise(years))[(len(years) - 1) // 2] == 1
         segment, previous = 0, None
         for r in part.iter_rows(named=True):
             breaks = "b" in (r["obs_status"] or "")
@@ -225,28 +234,58 @@ def funnel_rows(regions: pl.DataFrame) -> list[dict[str, Any]]:
         lo95, hi95 = poisson_limits(pooled, grid, 0.025)
         lo998, hi998 = poisson_limits(pooled, grid, 0.001)
         rows += [
-            {"country": country, "kind": "limit", "population": float(grid[i]), "pooled": pooled * 1e5,
-             "lo95": float(lo95[i]), "hi95": float(hi95[i]), "lo998": float(lo998[i]), "hi998": float(hi998[i])}
+            {
+                "country": country,
+                "kind": "limit",
+                "population": float(grid[i]),
+                "pooled": pooled * 1e5,
+                "lo95": float(lo95[i]),
+                "hi95": float(hi95[i]),
+                "lo998": float(lo998[i]),
+                "hi998": float(hi998[i]),
+            }
             for i in range(len(grid))
-        ]  # fmt: skip
+        ]
         population = part["denominator"].to_numpy()
         r_lo95, r_hi95 = poisson_limits(pooled, population, 0.025)
         r_lo998, r_hi998 = poisson_limits(pooled, population, 0.001)
         for i, r in enumerate(part.iter_rows(named=True)):
             rate = r["value"]
             position = (
-                "above 99.8 % limit" if rate > r_hi998[i] else "above 95 % limit" if rate > r_hi95[i]
-                else "below 99.8 % limit" if rate < r_lo998[i] else "below 95 % limit" if rate < r_lo95[i]
+                "above 99.8 % limit"
+                if rate > r_hi998[i]
+                else "above 95 % limit"
+                if rate > r_hi95[i]
+                else "below 99.8 % limit"
+                if rate < r_lo998[i]
+                else "below 95 % limit"
+                if rate < r_lo95[i]
                 else "within limits"
-            )  # fmt: skip
-            rows.append({"country": country, "kind": "region", "name": r["name"], "population": r["denominator"],
-                         "value": rate, "position": position,
-                         "label": with_interval(rate, r["ci_low"], r["ci_high"])})  # fmt: skip
+            )
+            rows.append(
+                {
+                    "country": country,
+                    "kind": "region",
+                    "name": r["name"],
+                    "population": r["denominator"],
+                    "value": rate,
+                    "position": position,
+                    "label": with_interval(rate, r["ci_low"], r["ci_high"]),
+                }
+            )
     return rows
 
 
-def spine_svg(value: float, low: float | None, high: float | None, median: float | None, pmin: float | None,
-              pmax: float | None, colour: str, wide: bool) -> Markup:  # fmt: skip
+def spine_svg(
+    value: float,
+    low: float | None,
+    high: float | None,
+    median: float | None,
+    pmin: float | None,
+    pmax: float | None,
+    colour: str,
+    wide: bool,
+) -> Markup:
     """A spine row: the peers' range (grey bar), their median (black tick), the value (dot) and its interval."""
     points = [v for v in (value, low, high, median, pmin, pmax) if v is not None]
     lo, hi = min(points), max(points)
@@ -292,9 +331,10 @@ class SiteBuilder:
         self.indicators = {r["indicator_id"]: r for r in pub.indicators.iter_rows(named=True)}
         self.cities = pub.geographies.filter(pl.col("geo_level") == "CITY").sort("country_code", "name")
         values = pub.values.with_columns(
-            pl.when(pl.col("period").str.contains(r"^\d{4}$")).then(pl.col("period").cast(pl.Int32, strict=False))
+            pl.when(pl.col("period").str.contains(r"^\d{4}$"))
+            .then(pl.col("period").cast(pl.Int32, strict=False))
             .alias("year")
-        )  # fmt: skip
+        )
         self.values = values
         self.values_by_geo = {k[0]: v for k, v in values.partition_by("geo_code", as_dict=True).items()}
         self.charts = 0
@@ -336,10 +376,12 @@ class SiteBuilder:
             shown = band_display(p["band"], direction)
             source_geo = p["via_region"] or code
             count = values.filter(
-                (pl.col("geo_code") == source_geo) & (pl.col("indicator_id") == p["indicator_id"])
-                & (pl.col("period") == p["period"]) & (pl.col("series_variant") == p["series_variant"])
+                (pl.col("geo_code") == source_geo)
+                & (pl.col("indicator_id") == p["indicator_id"])
+                & (pl.col("period") == p["period"])
+                & (pl.col("series_variant") == p["series_variant"])
                 & (pl.col("breakdown").eq_missing(p["breakdown"]))
-            )["numerator"]  # fmt: skip
+            )["numerator"]
             colour = charts.BAND_COLOURS.get(shown, charts.BAND_COLOURS["not compared"])
             wide = precision(p["value"], p["ci_low"], p["ci_high"]) == "wide"
             spine[p["dimension_code"]].append(
@@ -353,15 +395,21 @@ class SiteBuilder:
                     "count": fmt(count[0]) if len(count) and count[0] is not None else "",
                     "value_text": with_interval(p["value"], p["ci_low"], p["ci_high"]),
                     "wide": wide,
-                    "svg": spine_svg(p["value"], p["ci_low"], p["ci_high"], p["peer_median"], p["peer_min"],
-                                     p["peer_max"], colour, wide),  # fmt: skip
+                    "svg": spine_svg(
+                        p["value"],
+                        p["ci_low"],
+                        p["ci_high"],
+                        p["peer_median"],
+                        p["peer_min"],
+                        p["peer_max"],
+                        colour,
+                        wide,
+                    ),
                     "crime": p["indicator_id"] in RECORDED_CRIME,
                 }
             )
         trends: dict[str, list[Chart]] = defaultdict(list)
-        trend_values = values.filter(
-            pl.col("year").is_not_null() & ~pl.col("indicator_id").is_in(REGISTER_INDICATORS)
-        )
+        trend_values = values.filter(pl.col("year").is_not_null() & ~pl.col("indicator_id").is_in(REGISTER_INDICATORS))
         for (indicator_id, breakdown, geo_code), series in trend_values.group_by(
             ["indicator_id", "breakdown", "geo_code"]
         ):
@@ -375,14 +423,19 @@ class SiteBuilder:
                 relation = "the city's own territory" if match == "same_territory" else "the region around the city"
                 title += f" ({self.name(geo_code)}, {geo_code}: {relation})"
             rows = trend_rows(series)
-            spec = charts.inject("trend", rows, f"{title}, {meta['unit']}, by year, with 95 % intervals")
+            spec = charts.inject(
+                "trend",
+                rows,
+                f"{title}, {meta['unit']}, by year, with 95 % intervals",
+                indicator_id=indicator_id,
+                breakdown=breakdown,
+                geo_code=geo_code,
+            )
             columns = ["year", "series_variant", "label", "numerator", "obs_status", "flags"]
             trends[dim].append(Chart("trend", f"{title} · {meta['unit']}", spec, rows, columns))
         for dim in trends:
             trends[dim].sort(key=lambda c: c.title)
-        registers = values.filter(pl.col("indicator_id").is_in(REGISTER_INDICATORS)).sort(
-            "indicator_id", "breakdown"
-        )
+        registers = values.filter(pl.col("indicator_id").is_in(REGISTER_INDICATORS)).sort("indicator_id", "breakdown")
         register_rows = [
             {**r, "name": ind.get(r["indicator_id"], {}).get("name", r["indicator_id"]), "value_text": fmt(r["value"])}
             for r in registers.iter_rows(named=True)
@@ -391,14 +444,23 @@ class SiteBuilder:
         shares = registers.filter(pl.col("indicator_id") == "PP_LEVEL_SHARE")
         if shares.height:
             rows = [
-                {"label": r["breakdown"].split("|")[0], "group": "share of " + r["breakdown"].split("|")[-1],
-                 "value": r["value"]}
+                {
+                    "label": r["breakdown"].split("|")[0],
+                    "group": "share of " + r["breakdown"].split("|")[-1],
+                    "value": r["value"],
+                }
                 for r in shares.iter_rows(named=True)
-            ]  # fmt: skip
+            ]
             example = bool(shares["example_data"].any())
             title = "Prevention Pyramid: share per level" + (" — EXAMPLE DATA" if example else "")
             register_charts.append(
-                Chart("bars", title, charts.inject("bars", rows, title), rows, ["group", "label", "value"])
+                Chart(
+                    "bars",
+                    title,
+                    charts.inject("bars", rows, title, indicator_id="PP_LEVEL_SHARE", geo_code=code),
+                    rows,
+                    ["group", "label", "value"],
+                )
             )
         latest = (
             values.filter(~pl.col("indicator_id").is_in(REGISTER_INDICATORS))
@@ -407,10 +469,13 @@ class SiteBuilder:
             .sort("indicator_id", "geo_code")
         )
         currency = [
-            {"name": ind.get(r["indicator_id"], {}).get("name", r["indicator_id"]), "geo": r["geo_code"],
-             "latest": r["latest"]}
+            {
+                "name": ind.get(r["indicator_id"], {}).get("name", r["indicator_id"]),
+                "geo": r["geo_code"],
+                "latest": r["latest"],
+            }
             for r in latest.iter_rows(named=True)
-        ]  # fmt: skip
+        ]
         page_charts = [c for dim in sorted(trends) for c in trends[dim]] + register_charts
         context = {
             "city": city,
@@ -428,8 +493,9 @@ class SiteBuilder:
             "dimensions": DIMENSIONS,
             "indicators": ind,
         }
-        csv = values.select([c for c in CSV_COLUMNS if c in values.columns]).sort("indicator_id", "breakdown",
-                                                                                 "geo_code", "period")  # fmt: skip
+        csv = values.select([c for c in CSV_COLUMNS if c in values.columns]).sort(
+            "indicator_id", "breakdown", "geo_code", "period"
+        )
         return Page(f"city/{code}.html", "city.html", context, page_charts, f"city-{code}.csv", csv)
 
     # --- indicator ----------------------------------------------------------------------------------------
@@ -448,15 +514,27 @@ class SiteBuilder:
             label = breakdown_label(self.pub, indicator_id, breakdown)
             section: dict[str, Any] = {"breakdown": breakdown, "label": label, "charts": []}
             data = [
-                {"country": self.name(r["country_code"]), "name": r["display_name"], "value": r["value"],
-                 "ci_low": r["ci_low"], "ci_high": r["ci_high"], "period": r["period"],
-                 "whisker_opacity": WHISKER_OPACITY[precision(r["value"], r["ci_low"], r["ci_high"])],
-                 "label": with_interval(r["value"], r["ci_low"], r["ci_high"]) + f" in {r['period']}"}
+                {
+                    "country": self.name(r["country_code"]),
+                    "name": r["display_name"],
+                    "value": r["value"],
+                    "ci_low": r["ci_low"],
+                    "ci_high": r["ci_high"],
+                    "period": r["period"],
+                    "whisker_opacity": WHISKER_OPACITY[precision(r["value"], r["ci_low"], r["ci_high"])],
+                    "label": with_interval(r["value"], r["ci_low"], r["ci_high"]) + f" in {r['period']}",
+                }
                 for r in part.sort("country_code", "value").iter_rows(named=True)
-            ]  # fmt: skip
+            ]
             title = f"{meta['name']}{' — ' + label if label else ''}: cities within their country"
             kind = "comparison_within_country" if crime or meta["comparability"] != "cross_country" else "comparison"
-            chart = Chart(kind, title, charts.inject(kind, data, title), data, ["country", "name", "label"])
+            chart = Chart(
+                kind,
+                title,
+                charts.inject(kind, data, title, indicator_id=indicator_id, breakdown=breakdown),
+                data,
+                ["country", "name", "label"],
+            )
             section["charts"].append(chart)
             page_charts.append(chart)
             if meta["unit"] == "per 100000 inhabitants":
@@ -464,9 +542,13 @@ class SiteBuilder:
                 if funnel.height:
                     frows = funnel_rows(funnel)
                     ftitle = f"{meta['name']}{' — ' + label if label else ''}: funnel plot per country"
-                    fchart = Chart("funnel", ftitle, charts.inject("funnel", frows, ftitle),
-                                   [r for r in frows if r["kind"] == "region"],
-                                   ["country", "name", "population", "label", "position"])  # fmt: skip
+                    fchart = Chart(
+                        "funnel",
+                        ftitle,
+                        charts.inject("funnel", frows, ftitle, indicator_id=indicator_id, breakdown=breakdown),
+                        [r for r in frows if r["kind"] == "region"],
+                        ["country", "name", "population", "label", "position"],
+                    )
                     section["charts"].append(fchart)
                     page_charts.append(fchart)
                     csv_parts.append(funnel.drop("country", "name"))
@@ -474,10 +556,21 @@ class SiteBuilder:
         csv = pl.concat(
             [p.select([c for c in CSV_COLUMNS if c in p.columns]) for p in csv_parts], how="diagonal_relaxed"
         )
-        context = {"meta": meta, "crime": crime, "sections": sections, "comparable": comparable,
-                   "dimension": first_dimension(meta["dimension"])}  # fmt: skip
-        return Page(f"indicator/{indicator_id}.html", "indicator.html", context, page_charts,
-                    f"indicator-{indicator_id}.csv", csv)  # fmt: skip
+        context = {
+            "meta": meta,
+            "crime": crime,
+            "sections": sections,
+            "comparable": comparable,
+            "dimension": first_dimension(meta["dimension"]),
+        }
+        return Page(
+            f"indicator/{indicator_id}.html",
+            "indicator.html",
+            context,
+            page_charts,
+            f"indicator-{indicator_id}.csv",
+            csv,
+        )
 
     def comparison_values(self, indicator_id: str, rows: pl.DataFrame) -> pl.DataFrame:
         """The cities' latest values of the indicator's latest series variant, one per city and breakdown: for
@@ -498,9 +591,12 @@ class SiteBuilder:
         if both.is_empty():
             return both
         latest_variant = (
-            both.group_by("breakdown", "series_variant").agg(pl.col("year").max().alias("y"))
-            .sort("y").group_by("breakdown").agg(pl.col("series_variant").last())
-        )  # fmt: skip
+            both.group_by("breakdown", "series_variant")
+            .agg(pl.col("year").max().alias("y"))
+            .sort("y")
+            .group_by("breakdown")
+            .agg(pl.col("series_variant").last())
+        )
         both = both.join(latest_variant, on=["breakdown", "series_variant"], nulls_equal=True)
         return both.filter(pl.col("year") == pl.col("year").max().over("breakdown", "country_code", "display_name"))
 
@@ -508,8 +604,11 @@ class SiteBuilder:
         """NUTS 3 regions (or cities, for a city rate) of each country in that country's latest year."""
         level = "CITY" if indicator_id == "SEC_HOM_RATE_CITY" else "NUTS3"
         part = self.values.filter(
-            (pl.col("indicator_id") == indicator_id) & pl.col("breakdown").eq_missing(breakdown)
-            & (pl.col("geo_level") == level) & pl.col("numerator").is_not_null() & pl.col("denominator").is_not_null()
+            (pl.col("indicator_id") == indicator_id)
+            & pl.col("breakdown").eq_missing(breakdown)
+            & (pl.col("geo_level") == level)
+            & pl.col("numerator").is_not_null()
+            & pl.col("denominator").is_not_null()
         ).join(self.pub.geographies.select("geo_code", "name", pl.col("country_code").alias("cc")), on="geo_code")
         if part.is_empty():
             return part
@@ -529,10 +628,15 @@ class SiteBuilder:
         for c in self.cities.filter(pl.col("geo_code").is_in(city_codes)).iter_rows(named=True):
             countries[self.name(c["country_code"])].append(c)
         index = [
-            {"name": c["name"] or c["geo_code"], "code": c["geo_code"], "country": country,
-             "url": f"city/{c['geo_code']}.html"}
-            for country, items in countries.items() for c in items
-        ]  # fmt: skip
+            {
+                "name": c["name"] or c["geo_code"],
+                "code": c["geo_code"],
+                "country": country,
+                "url": f"city/{c['geo_code']}.html",
+            }
+            for country, items in countries.items()
+            for c in items
+        ]
         context = {
             "countries": dict(sorted(countries.items())),
             "cells": cells,
@@ -597,9 +701,7 @@ def build_site(db: Path, out_dir: Path, svg_mode: str | None = None) -> SiteStat
     shutil.rmtree(tmp, ignore_errors=True)
     for sub in ("city", "indicator", "data", "assets"):
         (tmp / sub).mkdir(parents=True)
-    (tmp / "assets" / "vega.js").write_text(
-        vl_convert.javascript_bundle(vl_version=charts.VL_VERSION), encoding="utf-8"
-    )
+    (tmp / "assets" / "vega.js").write_text(charts.vega_bundle(), encoding="utf-8")
     for asset in ("site.css", "site.js"):
         shutil.copyfile(PACKAGE / "static" / asset, tmp / "assets" / asset)
     env = environment()
@@ -608,9 +710,14 @@ def build_site(db: Path, out_dir: Path, svg_mode: str | None = None) -> SiteStat
         depth = page.path.count("/")
         root = "../" * depth
         html = env.get_template(page.template).render(
-            **page.context, **common, root=root, page_path=page.path, charts_on_page=page.charts,
-            csv_href=f"{root}data/{page.csv_name}", permalink=page.path.rsplit("/", 1)[-1],
-        )  # fmt: skip
+            **page.context,
+            **common,
+            root=root,
+            page_path=page.path,
+            charts_on_page=page.charts,
+            csv_href=f"{root}data/{page.csv_name}",
+            permalink=page.path.rsplit("/", 1)[-1],
+        )
         (tmp / page.path).write_text(html, encoding="utf-8")
         if page.csv_frame is not None:
             neutralise_formulas(page.csv_frame).write_csv(tmp / "data" / page.csv_name)

@@ -13,6 +13,7 @@ import functools
 from typing import Any
 
 import altair as alt
+import vl_convert
 
 # Vega-Lite version of the specs, of the JavaScript bundle and of the SVG fallbacks (vl_convert).
 VL_VERSION = "6.4"
@@ -47,8 +48,9 @@ def trend_template() -> dict[str, Any]:
     """A trend with its 95 % band. Fields: year (int), value, ci_low, ci_high, segment (a series variant and the
     stretch between two breaks: lines and bands are drawn per segment, never across), series_variant, starts_break
     (true on the first year of a segment after a break or variant change), break_opacity (1 there: a dashed
-    rule marks it; 0 elsewhere), whisker_opacity (0.3 for a wide interval, drawn lighter; 0.9 otherwise), flagged (``flagged``/``none``), flags (the meaning of
-    every screening flag, for the tooltip), obs_status, label (the value as text)."""
+    rule marks it; 0 elsewhere), whisker_opacity (0.3 for a wide interval, drawn lighter; 0.9
+    otherwise), flagged (``flagged``/``none``), flags (the meaning of every screening flag, for the tooltip),
+    obs_status, label (the value as text)."""
     base = alt.Chart(_data()).encode(
         x=alt.X("year:Q", title=None, axis=alt.Axis(format="d", tickMinStep=1)),
         color=alt.Color("series_variant:N", title="series", legend=alt.Legend(orient="bottom", columns=1)),
@@ -137,13 +139,21 @@ def funnel_template() -> dict[str, Any]:
                 "position:N",
                 title="against the country's funnel",
                 scale=alt.Scale(
-                    domain=["above 99.8 % limit", "above 95 % limit", "within limits", "below 95 % limit",
-                            "below 99.8 % limit"],
+                    domain=[
+                        "above 99.8 % limit",
+                        "above 95 % limit",
+                        "within limits",
+                        "below 95 % limit",
+                        "below 99.8 % limit",
+                    ],
                     range=["#b2182b", "#ef8a62", "#bababa", "#67a9cf", "#2166ac"],
                 ),
             ),
-            tooltip=[alt.Tooltip("name:N"), alt.Tooltip("label:N", title="rate (95 % interval)"),
-                     alt.Tooltip("population:Q", format=",.0f")],
+            tooltip=[
+                alt.Tooltip("name:N"),
+                alt.Tooltip("label:N", title="rate (95 % interval)"),
+                alt.Tooltip("population:Q", format=",.0f"),
+            ],
         )
     )
     chart = (
@@ -181,10 +191,18 @@ TEMPLATES = {
 }
 
 
-def inject(kind: str, rows: list[dict[str, Any]], title: str) -> dict[str, Any]:
-    """The validated template of ``kind`` with ``rows`` as its data (no validation: the template was)."""
+def inject(kind: str, rows: list[dict[str, Any]], title: str, **about: Any) -> dict[str, Any]:
+    """The validated template of ``kind`` with ``rows`` as its data (no validation: the template was). ``about``
+    (indicator_id, breakdown, geo_code) goes to the spec's ``usermeta``, for readers and the tests."""
     spec = copy.deepcopy(TEMPLATES[kind]())
     spec["datasets"] = {DATASET: rows}
     spec["description"] = title
-    spec["usermeta"] = {"chart": kind}
+    spec["usermeta"] = {"chart": kind, **about}
     return spec
+
+
+@functools.cache
+def vega_bundle() -> str:
+    """The Vega, Vega-Lite and Vega-Embed JavaScript (no imports, sets window.vegaEmbed), from vl-convert: the
+    same versions that validated the templates and render the SVG fallbacks; built once per process."""
+    return vl_convert.javascript_bundle(vl_version=VL_VERSION)

@@ -58,13 +58,21 @@ def load(db: Path) -> Published:
         )
         labels: dict[tuple[str, str], str] = {}
         if table_exists(con, "published", "code_labels"):
-            labels = {(lst, code): text for lst, code, text in con.execute(
-                "SELECT code_list, code, label FROM published.code_labels"
-            ).fetchall()}
+            labels = {
+                (lst, code): text
+                for lst, code, text in con.execute(
+                    "SELECT code_list, code, label FROM published.code_labels"
+                ).fetchall()
+            }
         published_at = con.execute("SELECT max(published_at) FROM meta.publish_log").fetchall()[0][0]
         geographies = read("geographies")
-        for column, dtype in (("nuts3_code", pl.String), ("territory_match", pl.String), ("size_class", pl.String),
-                              ("city_population", pl.Float64), ("link_note", pl.String)):
+        for column, dtype in (
+            ("nuts3_code", pl.String),
+            ("territory_match", pl.String),
+            ("size_class", pl.String),
+            ("city_population", pl.Float64),
+            ("link_note", pl.String),
+        ):
             if column not in geographies.columns:  # a warehouse published before the city <-> region link
                 geographies = geographies.with_columns(pl.lit(None, dtype).alias(column))
         return Published(

@@ -46,6 +46,7 @@ ASSET_KEYS = {
     "published/indicator_values",
     "published/indicators",
     "published/self_assessment",
+    "dashboard/site",
 }
 BLOCKING_CHECKS = {
     "staging/indicator_values": {
