@@ -539,8 +539,8 @@ class SiteBuilder:
             page_charts.append(chart)
             if meta["unit"] == "per 100000 inhabitants":
                 funnel = self.funnel_regions(indicator_id, breakdown)
-                if funnel.height:
-                    frows = funnel_rows(funnel)
+                frows = funnel_rows(funnel) if funnel.height else []
+                if frows:  # a country needs 3 regions for a funnel
                     ftitle = f"{meta['name']}{' — ' + label if label else ''}: funnel plot per country"
                     fchart = Chart(
                         "funnel",
