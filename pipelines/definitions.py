@@ -10,6 +10,7 @@ from pipelines.defs.automation.definitions import AUTOMATION_JOBS, AUTOMATION_SC
 from pipelines.defs.crime.assets import CRIME_ASSETS
 from pipelines.defs.dashboard.assets import DASHBOARD_ASSETS
 from pipelines.defs.funding.assets import FUNDING_ASSETS
+from pipelines.defs.geography.assets import GEOGRAPHY_ASSETS
 from pipelines.defs.indicators.assets import INDICATOR_ASSETS
 from pipelines.defs.indicators.checks import INDICATOR_CHECKS
 from pipelines.defs.ingest.assets import QUARANTINE_ASSETS, QUARANTINE_CHECKS, RAW_ASSETS
@@ -25,6 +26,7 @@ ALL_ASSETS = [
     *RAW_ASSETS,
     *QUARANTINE_ASSETS,
     *OBSERVATION_ASSETS,
+    *GEOGRAPHY_ASSETS,
     *CRIME_ASSETS,
     *SURVEY_ASSETS,
     *FUNDING_ASSETS,

@@ -7,14 +7,14 @@ import hashlib
 from pathlib import Path
 
 from sources.config import PROJECT_ROOT
-from sources.registry import ALL_SOURCES
+from sources.registry import ALL_INPUTS
 
 CODE_PACKAGES = ("sources", "transforms", "warehouse", "expectations", "pipelines")
 
 
 def fingerprint(data_dir: Path, registers_dir: Path | None = None) -> str:
     digest = hashlib.sha256()
-    for source in ALL_SOURCES:
+    for source in ALL_INPUTS:
         path = data_dir / source.relpath
         digest.update(source.relpath.encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest() if path.is_file() else b"<missing>")

@@ -6,14 +6,17 @@ changed format or an error page never displaces good data (sources.fetch keeps t
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sources.codelists import read_code_list, read_dic
 from sources.cohesion import read_esif_planned
+from sources.config import BUNDLED_DATA_DIR
 from sources.eurostat import read_eurostat
 from sources.fetch import FetchAllError, FetchResult, fetch_all
-from sources.registry import ALL_SOURCES, SourceFile
+from sources.lau import read_lau
+from sources.registry import ALL_SOURCES, REFERENCE, SourceFile
 
 
 def validate_with_reader(source: SourceFile, path: Path) -> None:
@@ -26,6 +29,8 @@ def validate_with_reader(source: SourceFile, path: Path) -> None:
         read_dic(path)
     elif source.reader == "esif_planned":
         read_esif_planned(path)
+    elif source.reader == "lau":
+        read_lau(path)
     else:
         raise ValueError(f"no reader for {source.reader!r}")
 
@@ -55,8 +60,23 @@ class Refresh:
         return text
 
 
+def seed_reference(data_dir: Path) -> list[str]:
+    """Copy the fixed reference editions (:data:`sources.registry.REFERENCE`, never fetched) from the bundle into
+    ``data_dir`` where they are missing; a copy already there is kept. Returns the names copied."""
+    copied = []
+    for source in REFERENCE:
+        dest = Path(data_dir) / source.relpath
+        if not dest.is_file():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source.path(BUNDLED_DATA_DIR), dest)
+            copied.append(source.name)
+    return copied
+
+
 def refresh_sources(data_dir: Path, sources: tuple[SourceFile, ...] = ALL_SOURCES) -> Refresh:
-    """Conditional GET of every source into ``data_dir``; failures are collected, never half-applied."""
+    """Conditional GET of every source into ``data_dir``; failures are collected, never half-applied. The fixed
+    reference editions are seeded from the bundle (:func:`seed_reference`)."""
+    seed_reference(data_dir)
     try:
         results = fetch_all([s.name for s in sources], data_dir, sources=sources, validate=validate_with_reader)
         return Refresh(results)

@@ -12,7 +12,7 @@ from typing import Literal
 
 from sources.errors import SourceFormatError
 
-Reader = Literal["eurostat", "codelist", "dic", "esif_planned"]
+Reader = Literal["eurostat", "codelist", "dic", "esif_planned", "lau"]
 
 
 @dataclass(frozen=True)
@@ -133,3 +133,15 @@ CODELISTS = (
     SourceFile("iccs_labels", "eurostat_codelists/iccs.dic", "dic", "ICCS offence category labels"),
 )
 ALL_SOURCES = EUROSTAT_CRIME + EUROSTAT_POPULATION + EUROSTAT_SURVEY + COHESION + CODELISTS
+# Fixed reference editions: read like the others but never fetched in live mode (no publisher serves this file: it
+# is a conversion of Eurostat's LAU 2019 xlsx, see its PROVENANCE.md); a live run copies it from the bundle.
+REFERENCE = (
+    SourceFile(
+        "nuts_lau_2019",
+        "eurostat_lau/nuts_lau_2019.csv.gz",
+        "lau",
+        "Local Administrative Units 2019 with their NUTS 2016 region and Urban Audit city (via rOpenGov regions)",
+    ),
+)
+# Everything a run reads (the fingerprint covers all of it).
+ALL_INPUTS = ALL_SOURCES + REFERENCE

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from transforms.city_regions import CITY_REGION_SCHEMA
+
 # Groupings of several countries that some sources report as one territory (never split among countries).
 MULTI_COUNTRY_TC = "TC_MULTI"
 MULTI_COUNTRY_NAMES = {MULTI_COUNTRY_TC: "European territorial cooperation programmes (several countries)"}
@@ -53,8 +55,17 @@ def parent_code(code: pl.Expr, level: pl.Expr) -> pl.Expr:
     )
 
 
-def geographies(codes: pl.Series, geo_names: pl.DataFrame, city_names: pl.DataFrame) -> pl.DataFrame:
-    """One row per code in ``codes`` and every ancestor of it, named from the GEO and CITIES code lists."""
+def geographies(
+    codes: pl.Series,
+    geo_names: pl.DataFrame,
+    city_names: pl.DataFrame,
+    city_regions: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """One row per code in ``codes`` and every ancestor of it, named from the GEO and CITIES code lists.
+
+    Cities carry their link to a NUTS 3 region, size and size class from ``city_regions``
+    (:func:`transforms.city_regions.city_regions`); NULL there for other levels or without ``city_regions``.
+    """
     frontier = pl.DataFrame({"geo_code": codes.unique()})
     seen: list[pl.DataFrame] = []
     known: set[str] = set()
@@ -79,6 +90,8 @@ def geographies(codes: pl.Series, geo_names: pl.DataFrame, city_names: pl.DataFr
             geo_names.select(pl.col("code").alias("geo_code"), pl.col("label").alias("name")),
         ]
     ).unique("geo_code", keep="first", maintain_order=True)
+    links = pl.DataFrame(schema=CITY_REGION_SCHEMA) if city_regions is None else city_regions
+    links = links.select(list(CITY_REGION_SCHEMA)).cast(CITY_REGION_SCHEMA)
     return (
         out.join(names, on="geo_code", how="left")
         .select(
@@ -90,6 +103,14 @@ def geographies(codes: pl.Series, geo_names: pl.DataFrame, city_names: pl.DataFr
             .otherwise(pl.col("geo_code").str.slice(0, 2))
             .alias("country_code"),
             "parent_code",
+        )
+        .join(links, on="geo_code", how="left")
+        .with_columns(  # the link describes cities only
+            [
+                pl.when(pl.col("geo_level") == "CITY").then(pl.col(c)).alias(c)
+                for c in CITY_REGION_SCHEMA
+                if c != "geo_code"
+            ]
         )
         .sort("geo_code")
     )

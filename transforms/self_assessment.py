@@ -226,7 +226,7 @@ def _trend_capable(own: pl.DataFrame) -> pl.DataFrame:
         pl.len().alias("years"),
         pl.col("end_year").min().alias("first"),
         pl.col("end_year").max().alias("last"),
-        pl.col("current").last().alias("current"),
+        pl.col("current").sort_by("end_year").last().alias("current"),
     )
     return long_runs.filter((pl.col("years") >= TREND_YEARS) & pl.col("current")).select(
         "geo_code", "dimension_code", "indicator_id", "first", "last"

@@ -320,6 +320,54 @@ GEOGRAPHIES = Table(
             "VARCHAR",
             "Next level up (NUTS3 -> NUTS2 -> NUTS1 -> NUTS0; CITY -> NUTS0); NULL for countries.",
         ),
+        # City <-> region (cities only, NULL for other levels), from Eurostat's LAU 2019: transforms/city_regions.py
+        _c(
+            "nuts3_code",
+            "VARCHAR",
+            "Cities: the NUTS 3 region (NUTS 2016 code, as in the LAU 2019 table) holding most of the city's "
+            "municipalities (LAUs), weighed as nuts3_basis says; NULL when the city is not linked (see link_note).",
+        ),
+        _c(
+            "nuts3_basis",
+            "VARCHAR",
+            "Cities: what 'most' is measured on: lau_population, lau_area (a LAU of the city has no population), "
+            "lau_count (no population and no area, e.g. France).",
+        ),
+        _c(
+            "territory_match",
+            "VARCHAR",
+            "Cities: same_territory (the city's LAUs are exactly the region's: the region's figures are the "
+            "city's), part_of_region (the city is part of the region), spans_regions (its LAUs lie in several).",
+        ),
+        _c(
+            "lau_match",
+            "VARCHAR",
+            "Cities: how the city was found in the LAU table: city_id or greater_city_id (same code, same name), "
+            "city_name (LAU 2019 uses another code for the city: found by its name), documented_list "
+            "(transforms/parameters/city_lau_overrides.csv, each entry with its source); NULL when not linked.",
+        ),
+        _c("lau_count", "INTEGER", "Cities: number of LAUs (municipalities) making up the city in LAU 2019."),
+        _c(
+            "city_population",
+            "DOUBLE",
+            "Cities: approximate population, the sum of the city's LAU populations in LAU 2019 (reference date not "
+            "stated there; not a 1 January figure of a given year), or as city_population_source says; NULL when "
+            "unknown (link_note says why). For peer groups, not a denominator.",
+        ),
+        _c("city_population_source", "VARCHAR", "Cities: where city_population comes from."),
+        _c(
+            "size_class",
+            "VARCHAR",
+            "Cities: EU-OECD city size class from city_population (Dijkstra & Poelman 2012, 'Cities in Europe: the "
+            "new OECD-EC definition'): S 50-100k, M 100-250k, L 250-500k, XL 500k-1M, XXL 1M or more; NULL when "
+            "the population is unknown or below 50,000.",
+        ),
+        _c(
+            "link_note",
+            "VARCHAR",
+            "Cities: how the link was made or why it was not (renumbered code, documented source, missing "
+            "population); NULL when nothing to add.",
+        ),
     ),
     ("geo_code",),
 )

@@ -18,6 +18,7 @@ ASSET_KEYS = {
     "raw/esif_planned",
     "raw/geo_codes",
     "raw/iccs_labels",
+    "raw/nuts_lau_2019",
     "raw/ilc_mddw03",
     "raw/ilc_pw03",
     "raw/ilc_pw03b",
@@ -27,11 +28,14 @@ ASSET_KEYS = {
     "raw/ilc_scp19",
     "raw/tps00001",
     "raw/urb_percep",
+    "staging/city_homicide_rates",
+    "staging/city_regions",
     "staging/collective_impact_initiatives",
     "staging/crime_and_feeling",
     "staging/crime_indicator_values",
     "staging/funding_indicator_values",
     "staging/geographies",
+    "staging/homicide_city_vs_region",
     "staging/indicator_values",
     "staging/observations",
     "staging/population",
@@ -40,12 +44,14 @@ ASSET_KEYS = {
     "staging/register_errors",
     "staging/register_indicator_values",
     "staging/self_assessment",
+    "staging/self_assessment_positions",
     "staging/survey_indicator_values",
     "published/crime_and_feeling",
     "published/geographies",
     "published/indicator_values",
     "published/indicators",
     "published/self_assessment",
+    "published/self_assessment_positions",
     "dashboard/site",
 }
 BLOCKING_CHECKS = {
@@ -58,6 +64,7 @@ BLOCKING_CHECKS = {
     },
     "staging/geographies": {"contract_geographies", "gx_geographies"},
     "staging/self_assessment": {"rules_self_assessment", "gx_self_assessment"},
+    "staging/self_assessment_positions": {"rules_self_assessment_positions", "gx_self_assessment_positions"},
     "staging/crime_and_feeling": {"no_break_spanned_crime_and_feeling", "gx_crime_and_feeling"},
 }
 
@@ -83,7 +90,14 @@ def test_every_asset_is_described_grouped_and_kinded() -> None:
 
 def test_published_tables_declare_their_column_schema_and_publish_tag() -> None:
     graph = defs.resolve_asset_graph()
-    for name in ("indicator_values", "indicators", "geographies", "self_assessment", "crime_and_feeling"):
+    for name in (
+        "indicator_values",
+        "indicators",
+        "geographies",
+        "self_assessment",
+        "self_assessment_positions",
+        "crime_and_feeling",
+    ):
         node = graph.get(dg.AssetKey(["published", name]))
         assert node.metadata["dagster/column_schema"].columns
         assert node.tags.get("publish") == "dashboard"

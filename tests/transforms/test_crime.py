@@ -12,7 +12,7 @@ from expectations.indicator_values import all_problems
 from sources.eurostat import read_eurostat
 from sources.registry import EUROSTAT_CRIME
 from tests.transforms.rows import observation, observations_frame
-from transforms.crime import city_homicide_counts, recorded_offence_rates
+from transforms.crime import city_homicide_counts, city_table_disagreements, recorded_offence_rates
 from transforms.observations import dimension
 from transforms.population import POPULATION_SCHEMA
 from transforms.stats import poisson_exact_ci
@@ -409,3 +409,159 @@ def test_real_source_dataset_names_count_table_and_population_table(
     assert national["source_dataset"].str.starts_with("crim_off_cat / ").all()
     regional = values.filter(pl.col("geo_level") != "NUTS0")
     assert regional["source_dataset"].str.ends_with(" / demo_r_pjanaggr3").all()
+
+
+# ---------------------------------------------------------------------------------------- city homicide rates
+
+
+def links_of(rows: list[tuple[str, str, str]]) -> pl.DataFrame:
+    """(geo_code, nuts3_code, territory_match) rows in the shape of staging.city_regions."""
+    from transforms.city_regions import CITY_REGION_SCHEMA
+
+    return pl.DataFrame(
+        [{"geo_code": g, "nuts3_code": n, "territory_match": t} for g, n, t in rows], schema=CITY_REGION_SCHEMA
+    )
+
+
+CITY_LINKS = links_of(
+    [
+        ("XX001C", "XX111", "same_territory"),
+        ("XX002C", "XX112", "part_of_region"),
+        ("XX003C", "XX113", "same_territory"),
+    ]
+)
+CITY_POP = population_of(
+    [
+        ("XX111", "2020", 1_000_000.0, None, None, "demo_r_pjanaggr3"),
+        ("XX111", "2021", 1_010_000.0, "p", None, "demo_r_pjanaggr3"),
+        ("XX112", "2020", 500_000.0, None, None, "demo_r_pjanaggr3"),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("city", "region", "agree"),
+    [
+        (100.0, 100.0, True),
+        (100.0, 105.0, True),
+        (100.0, 106.0, False),
+        (3.0, 4.0, True),
+        (3.0, 5.0, False),
+        (0.0, 1.0, True),
+        (11.0, 39.0, False),
+        (37.0, 39.0, False),
+        (18.0, 17.0, True),
+    ],
+)
+def test_city_vs_region_tolerance_is_max_of_one_and_five_percent(city: float, region: float, agree: bool) -> None:
+    from transforms.crime import homicide_city_vs_region
+
+    obs = observations_of(
+        [
+            count("crim_hom_ocit", None, "XX001C", "2020", city),
+            count("crim_gen_reg", "ICCS0101", "XX111", "2020", region),
+        ]
+    )
+    (row,) = homicide_city_vs_region(obs, CITY_LINKS).iter_rows(named=True)
+    assert (row["city_count"], row["region_count"], row["agree"]) == (city, region, agree)
+    assert row["relative_difference"] == pytest.approx((city - region) / region)
+    assert ("more than max(1, 5 %) apart" in row["reason"]) is not agree
+
+
+def test_city_vs_region_only_same_territory_and_missing_is_not_compared() -> None:
+    from transforms.crime import homicide_city_vs_region
+
+    obs = observations_of(
+        [
+            count("crim_hom_ocit", None, "XX001C", "2020", 10.0),
+            count("crim_gen_reg", "ICCS0101", "XX111", "2020", None),  # ':' in the regional table
+            count("crim_gen_reg", "ICCS0401", "XX111", "2020", 10.0),  # robbery: not the homicide count
+            count("crim_hom_ocit", None, "XX001C", "2021", 12.0, conf_status="C"),
+            count("crim_gen_reg", "ICCS0101", "XX111", "2021", 12.0),
+            count("crim_hom_ocit", None, "XX002C", "2020", 5.0),  # part of its region: no comparison
+            count("crim_gen_reg", "ICCS0101", "XX112", "2020", 50.0),
+        ]
+    )
+    check = homicide_city_vs_region(obs, CITY_LINKS)
+    assert check.select("geo_code", "period", "agree", "reason").rows() == [
+        ("XX001C", "2020", None, "no usable regional count"),
+        ("XX001C", "2021", None, "no usable city count"),
+    ]
+
+
+def test_city_homicide_rate_uses_the_regions_population_and_flags_a_disagreement() -> None:
+    from transforms.crime import city_homicide_rates, homicide_city_vs_region
+
+    obs = observations_of(
+        [
+            count("crim_hom_ocit", None, "XX001C", "2020", 20.0),
+            count("crim_gen_reg", "ICCS0101", "XX111", "2020", 20.0),
+            count("crim_hom_ocit", None, "XX001C", "2021", 11.0, obs_status="e"),
+            count("crim_gen_reg", "ICCS0101", "XX111", "2021", 39.0),
+            count("crim_hom_ocit", None, "XX001C", "2019", 9.0),  # no population that year
+            count("crim_hom_ocit", None, "XX002C", "2020", 5.0),  # part of its region: no rate
+        ]
+    )
+    check = homicide_city_vs_region(obs, CITY_LINKS)
+    rates, dropped = city_homicide_rates(obs, CITY_POP, CITY_LINKS, check, lau_version="sha256:abc")
+    assert rates.columns == DOMAIN_INDICATOR_VALUES.column_names
+    assert rates.select("geo_code", "period").rows() == [("XX001C", "2020"), ("XX001C", "2021")]
+    agreed, disagreed = rates.sort("period").iter_rows(named=True)
+    assert agreed["value"] == 20.0 / 1_000_000.0 * 100_000.0 and agreed["denominator"] == 1_000_000.0
+    low, high = poisson_exact_ci(np.array([20.0]))
+    assert (agreed["ci_low"], agreed["ci_high"]) == pytest.approx((low[0] / 10, high[0] / 10))
+    assert "XX111" in agreed["note"] and "same territory" in agreed["note"] and "DISAGREE" not in agreed["note"]
+    assert "SOURCES DISAGREE: city table 11 vs regional table" in disagreed["note"]
+    keys = city_table_disagreements(check)
+    assert set(keys.select("indicator_id", "geo_code", "period").iter_rows()) == {
+        ("SEC_HOM_COUNT_CITY", "XX001C", "2021"),
+        ("SEC_HOM_RATE_CITY", "XX001C", "2021"),
+    }
+    assert disagreed["obs_status"] == "ep" and disagreed["unit"] == RATE_UNIT
+    assert agreed["source_version"].endswith("nuts_lau_2019@sha256:abc")
+    assert dropped.rows() == [("SEC_HOM_RATE_CITY", "crim_hom_ocit", "no_population", 1)]
+    assert all(not p for p in all_problems(rates, DOMAIN_INDICATOR_VALUES).values())
+
+
+def test_real_city_vs_region_brussels_2015_disagrees(
+    observations: pl.DataFrame, city_links: pl.DataFrame, bundled: bool
+) -> None:
+    from transforms.crime import homicide_city_vs_region
+
+    check = homicide_city_vs_region(observations, city_links)
+    assert set(check["geo_code"]) <= set(city_links.filter(pl.col("territory_match") == "same_territory")["geo_code"])
+    if not bundled:
+        return
+    rows = {(r["geo_code"], r["period"]): r for r in check.iter_rows(named=True)}
+    # Brussels: the city table goes 37 -> 11, the regional table for the same territory 39 -> 39.
+    assert (rows["BE001C", "2014"]["city_count"], rows["BE001C", "2014"]["region_count"]) == (37.0, 39.0)
+    assert (rows["BE001C", "2015"]["city_count"], rows["BE001C", "2015"]["region_count"]) == (11.0, 39.0)
+    assert rows["BE001C", "2015"]["agree"] is False
+    # Wien: city and regional tables within one offence every year both have (2010: 18 vs 17).
+    wien = check.filter(pl.col("geo_code") == "AT001C")
+    assert wien["agree"].drop_nulls().all() and wien.height == 16
+    print("\ncity vs region, same territory:", dict(check.group_by("agree").len().iter_rows()))
+
+
+def test_real_city_homicide_rates(
+    observations: pl.DataFrame, population: pl.DataFrame, city_links: pl.DataFrame, bundled: bool
+) -> None:
+    from transforms.crime import city_homicide_rates, homicide_city_vs_region
+
+    check = homicide_city_vs_region(observations, city_links)
+    rates, _ = city_homicide_rates(observations, population, city_links, check)
+    assert all(not p for p in all_problems(rates, DOMAIN_INDICATOR_VALUES).values())
+    same = set(city_links.filter(pl.col("territory_match") == "same_territory")["geo_code"])
+    assert set(rates["geo_code"]) <= same
+    if not bundled:
+        return
+    assert {"DE001C", "AT001C", "BE001C", "FR001C"} <= set(rates["geo_code"])
+    berlin = one(rates, geo_code="DE001C", period="2019")
+    assert berlin["numerator"] == 44.0 and berlin["note"].startswith("population of NUTS 3 DE300")
+    assert (
+        berlin["denominator"]
+        == one(population.rename({"geo": "geo_code"}), geo_code="DE300", period="2019")["population"]
+    )
+    disagreeing = city_table_disagreements(check).filter(pl.col("geo_code") == "BE001C")
+    assert {"2015", "2016"} <= set(disagreeing["period"])
+    assert "SOURCES DISAGREE" in one(rates, geo_code="BE001C", period="2016")["note"]

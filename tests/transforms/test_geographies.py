@@ -91,7 +91,7 @@ def test_geographies_adds_every_ancestor_once() -> None:
         pl.Series(["DE111", "DE111", "DE11", "AT001C", "ES001C1", "DEZZZ", "UKC-L"]), GEO_NAMES, CITY_NAMES
     )
     assert out.columns == GEOGRAPHIES.column_names
-    assert out.rows() == [
+    assert out.select(GEOGRAPHIES.column_names[:5]).rows() == [
         ("AT", "NUTS0", "Austria", "AT", None),
         ("AT001C", "CITY", "Wien (greater city)", "AT", "AT"),  # the CITIES list names cities
         ("DE", "NUTS0", "Germany", "DE", None),

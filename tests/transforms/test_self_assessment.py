@@ -34,11 +34,8 @@ def geos_for(values: pl.DataFrame, links: dict[str, tuple[str | None, str | None
         schema={"geo_code": pl.String, "nuts3_code": pl.String, "territory_match": pl.String, "size_class": pl.String},
         orient="row",
     )
-    out = geos.join(extra, on="geo_code", how="left")
-    for column in ("nuts3_code", "territory_match", "size_class"):
-        if column not in out.columns:
-            out = out.with_columns(pl.lit(None, dtype=pl.String).alias(column))
-    return out
+    linked = geos.drop("nuts3_code", "territory_match", "size_class").join(extra, on="geo_code", how="left")
+    return linked.select(geos.columns)
 
 
 def assess(rows: list[dict], links: dict | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -8,7 +8,13 @@ from dataclasses import asdict
 import polars as pl
 
 from warehouse.catalogue.action5 import ACTION5_INDICATORS
-from warehouse.catalogue.crime import CRIME_INDICATORS, RATE_UNIT, SEC_HOM_COUNT_CITY, SEC_RECORDED_RATE
+from warehouse.catalogue.crime import (
+    CRIME_INDICATORS,
+    RATE_UNIT,
+    SEC_HOM_COUNT_CITY,
+    SEC_HOM_RATE_CITY,
+    SEC_RECORDED_RATE,
+)
 from warehouse.catalogue.funding import FUNDING_INDICATORS
 from warehouse.catalogue.indicator import Indicator
 from warehouse.catalogue.survey import SURVEY_INDICATORS
@@ -37,6 +43,7 @@ __all__ = [
     "CATALOGUE_BY_ID",
     "RATE_UNIT",
     "SEC_HOM_COUNT_CITY",
+    "SEC_HOM_RATE_CITY",
     "SEC_RECORDED_RATE",
     "Indicator",
     "catalogue_frame",

@@ -46,4 +46,26 @@ SEC_HOM_COUNT_CITY = Indicator(
     comparability="cross_country",
 )
 
-CRIME_INDICATORS = (SEC_RECORDED_RATE, SEC_HOM_COUNT_CITY)
+SEC_HOM_RATE_CITY = Indicator(
+    indicator_id="SEC_HOM_RATE_CITY",
+    name="Intentional homicide offences per 100,000 inhabitants, cities that are their own NUTS 3 region",
+    dimension="A1-D5 Urban security",
+    unit=RATE_UNIT,
+    direction="-",
+    formula="offences of intentional homicide recorded in the city (crim_hom_ocit, unit NR) / population on "
+    "1 January of the same year of the NUTS 3 region that is the same territory as the city (demo_r_pjanaggr3; "
+    "city and region linked through Eurostat's LAU 2019 table, published.geographies.territory_match = "
+    "'same_territory') x 100000; 95 % exact Poisson (Garwood) limits on the count, scaled like the rate",
+    breakdown=None,
+    geo_levels="CITY",
+    sources="crim_hom_ocit, demo_r_pjanaggr3, nuts_lau_2019",
+    ci_method="poisson_exact",
+    caveats="Only for cities whose LAUs are exactly one NUTS 3 region (Berlin, Wien, Praha, Bruxelles/Brussel, "
+    "Paris ...): the region's population is the city's. Each year's city count is checked against the regional "
+    "table's homicide count (crim_gen_reg ICCS0101) for the same territory; where they differ by more than "
+    "max(1, 5 %) the row's note says so (staging.homicide_city_vs_region). Small counts: read the limits. NUTS "
+    "codes are those of LAU 2019 (NUTS 2016); a region recoded since has no population and no rate.",
+    comparability="cross_country",
+)
+
+CRIME_INDICATORS = (SEC_RECORDED_RATE, SEC_HOM_COUNT_CITY, SEC_HOM_RATE_CITY)

@@ -309,6 +309,16 @@ SURVEY_SERIES: tuple[SurveySeries, ...] = (
         sample=QOL,
     ),
     SurveySeries(
+        "QOL_SATISFIED_NBH",
+        "neighbourhood_satisfaction_2019",
+        QOL,
+        "Satisfied with the neighbourhood where you live (very + fairly)",
+        ("PS3524V", "PS3525V"),
+        other_opinion_codes=("PS3526V", "PS3527V"),
+        dont_know_code="PS3528V",
+        sample=QOL,
+    ),
+    SurveySeries(
         "LIV_GREEN_SAT",
         "green_spaces_satisfaction",
         QOL,
@@ -514,6 +524,15 @@ SURVEY_INDICATORS: tuple[Indicator, ...] = (
         "+",
         QOL_CAVEAT + "Two different questions ('satisfied to live in this city', 2004-2015; 'a good place to "
         "live for people in general', 2019): separate variants, never one series.",
+        "cross_country",
+    ),
+    _survey(
+        "QOL_SATISFIED_NBH",
+        "Satisfied with the neighbourhood where one lives",
+        "A1-D1 Quality of life",
+        SHARE_UNIT,
+        "+",
+        QOL_CAVEAT + "2019 wave only (asked in every city of the wave, national-extension cities included).",
         "cross_country",
     ),
     _survey(

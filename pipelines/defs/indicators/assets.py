@@ -7,7 +7,7 @@ import polars as pl
 
 from pipelines.defs.common import STAGING
 from pipelines.observe import contract_column_schema
-from transforms.crime import sort_indicator_values
+from transforms.crime import city_table_disagreements, sort_indicator_values
 from transforms.geographies import geographies
 from transforms.screening import with_quality_flags
 from warehouse.metadata import DOMAIN_INDICATOR_VALUES, GEOGRAPHIES, INDICATOR_VALUES, conform
@@ -23,19 +23,23 @@ DOMAIN_VALUE_TABLES = [
 
 @dg.asset(
     key=["staging", "indicator_values"],
-    ins={name: dg.AssetIn(key=["staging", name]) for name in DOMAIN_VALUE_TABLES},
+    ins={
+        **{name: dg.AssetIn(key=["staging", name]) for name in DOMAIN_VALUE_TABLES},
+        "homicide_check": dg.AssetIn(key=["staging", "homicide_city_vs_region"]),
+    },
     group_name="staging_indicators",
-    description="Every indicator value of every domain, in the published shape, checked by blocking asset "
-    "checks before it is published.",
+    description="Every indicator value of every domain, in the published shape, with its screening flags "
+    "(transforms/screening.py), checked by blocking asset checks before it is published.",
     metadata={
         "comment": "Candidate indicator values (same columns as published.indicator_values).",
         "dagster/column_schema": contract_column_schema(INDICATOR_VALUES),
     },
     **STAGING,
 )
-def indicator_values(context, **domain_values: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+def indicator_values(context, homicide_check: pl.DataFrame, **domain_values: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     unscreened = pl.concat([conform(DOMAIN_INDICATOR_VALUES, domain_values[name]) for name in DOMAIN_VALUE_TABLES])
-    frame = sort_indicator_values(with_quality_flags(unscreened))
+    disagreeing = city_table_disagreements(homicide_check)
+    frame = sort_indicator_values(with_quality_flags(unscreened, sources_disagree=disagreeing))
     flagged = (
         frame.select(pl.col("quality_flags").str.split(",").alias("flag")).explode("flag").drop_nulls().group_by("flag")
     )
@@ -57,9 +61,11 @@ def indicator_values(context, **domain_values: pl.DataFrame) -> dg.Output[pl.Dat
         "indicator_values": dg.AssetIn(key=["staging", "indicator_values"]),
         "geo_codes": dg.AssetIn(key=["raw", "geo_codes"]),
         "city_codes": dg.AssetIn(key=["raw", "city_codes"]),
+        "city_regions": dg.AssetIn(key=["staging", "city_regions"]),
     },
     group_name="staging_indicators",
-    description="Every territory with values, and its ancestors, named from the Eurostat code lists.",
+    description="Every territory with values, and its ancestors, named from the Eurostat code lists; cities with "
+    "their NUTS 3 region, territory match, population and size class (staging.city_regions).",
     metadata={
         "comment": "Candidate geographies (same columns as published.geographies).",
         "dagster/column_schema": contract_column_schema(GEOGRAPHIES),
@@ -67,9 +73,9 @@ def indicator_values(context, **domain_values: pl.DataFrame) -> dg.Output[pl.Dat
     **STAGING,
 )
 def geography_table(
-    indicator_values: pl.DataFrame, geo_codes: pl.DataFrame, city_codes: pl.DataFrame
+    indicator_values: pl.DataFrame, geo_codes: pl.DataFrame, city_codes: pl.DataFrame, city_regions: pl.DataFrame
 ) -> dg.Output[pl.DataFrame]:
-    frame = conform(GEOGRAPHIES, geographies(indicator_values["geo_code"], geo_codes, city_codes))
+    frame = conform(GEOGRAPHIES, geographies(indicator_values["geo_code"], geo_codes, city_codes, city_regions))
     unnamed = frame.filter(pl.col("name").is_null())["geo_code"].to_list()
     return dg.Output(
         frame,

@@ -18,6 +18,7 @@ from pipelines.resources import UrbanSafetyPaths
 from sources.codelists import known_codes, read_code_list, read_dic
 from sources.cohesion import read_esif_planned_with_quarantine
 from sources.eurostat import file_sha256, read_eurostat
+from sources.lau import read_lau_with_quarantine
 from sources.quarantine import (
     concat_quarantine,
     count_by_reason,
@@ -25,7 +26,15 @@ from sources.quarantine import (
     quarantine_negative_counts,
     quarantine_unknown_codes,
 )
-from sources.registry import CODELISTS, COHESION, EUROSTAT_CRIME, EUROSTAT_POPULATION, EUROSTAT_SURVEY, SourceFile
+from sources.registry import (
+    CODELISTS,
+    COHESION,
+    EUROSTAT_CRIME,
+    EUROSTAT_POPULATION,
+    EUROSTAT_SURVEY,
+    REFERENCE,
+    SourceFile,
+)
 from warehouse import store
 
 # Datasets whose values are counts of events or people: a negative value there is an error, not data.
@@ -63,6 +72,8 @@ def _read_other(source: SourceFile, path) -> tuple[pl.DataFrame, pl.DataFrame, d
     quarantine = empty_quarantine()
     if source.reader == "esif_planned":
         frame, quarantine = read_esif_planned_with_quarantine(path)
+    elif source.reader == "lau":
+        frame, quarantine = read_lau_with_quarantine(path)
     else:
         frame = read_code_list(path) if source.reader == "codelist" else read_dic(path)
     sha = file_sha256(path.read_bytes())
@@ -129,14 +140,18 @@ raw_population_assets = [build_raw_asset(s, "raw_eurostat_population") for s in 
 raw_survey_assets = [build_raw_asset(s, "raw_eurostat_survey") for s in EUROSTAT_SURVEY]
 raw_cohesion_assets = [build_raw_asset(s, "raw_cohesion") for s in COHESION]
 raw_codelist_assets = [build_raw_asset(s, "raw_codelists") for s in CODELISTS]
+raw_reference_assets = [build_raw_asset(s, "raw_reference") for s in REFERENCE]
 RAW_ASSETS = [
     *raw_crime_assets,
     *raw_population_assets,
     *raw_survey_assets,
     *raw_cohesion_assets,
     *raw_codelist_assets,
+    *raw_reference_assets,
 ]
-ALL_RAW_NAMES = [s.name for s in EUROSTAT_CRIME + EUROSTAT_POPULATION + EUROSTAT_SURVEY + COHESION + CODELISTS]
+ALL_RAW_NAMES = [
+    s.name for s in EUROSTAT_CRIME + EUROSTAT_POPULATION + EUROSTAT_SURVEY + COHESION + CODELISTS + REFERENCE
+]
 
 
 @dg.asset(
