@@ -1,7 +1,8 @@
-"""Benchmark of `make run`: wall time and peak memory of a full run and of a no-change re-run.
+"""Benchmark of `make run`: wall time and peak memory of a full run and of a no-change re-run, and of the dashboard.
 
 Runs `python -m pipelines.run` as a subprocess (as `make run` does) on a temporary warehouse file, several
-times, and writes a Markdown table to bench/results.md. Usage: `make bench` (or with REPEAT=n).
+times, then `python -m dashboard.build` (the whole site for every city and indicator, target <= 60 s) on the
+warehouse it published, and writes a Markdown table to bench/results.md. Usage: `make bench` (or with REPEAT=n).
 """
 
 from __future__ import annotations
@@ -19,17 +20,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def timed(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+def timed(args: list[str], env: dict[str, str], module: str = "pipelines.run") -> tuple[float, float]:
     """(wall seconds, peak RSS of the child in MiB)."""
     start = time.perf_counter()
-    child = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.run", *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL
-    )
+    child = subprocess.Popen([sys.executable, "-m", module, *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)  # this child's own rusage, not the running maximum
     wall = time.perf_counter() - start
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
-        raise SystemExit(f"pipelines.run exited {child.returncode}")
+        raise SystemExit(f"{module} exited {child.returncode}")
     return wall, usage.ru_maxrss / 1024
 
 
@@ -40,10 +39,15 @@ def main() -> int:
         first = [timed([], env)]
         rerun = [timed([], env) for _ in range(repeat)]
         forced = [timed(["--force"], env) for _ in range(repeat)]
+        site = Path(tmp) / "site"
+        dashboard = [timed(["--out", str(site)], env, "dashboard.build") for _ in range(repeat)]
+        pages = len(list(site.rglob("*.html")))
+        charts = sum(p.read_text(encoding="utf-8").count('class="chart"') for p in site.rglob("*.html"))
     rows = [
         ("first run, empty warehouse", first),
         ("re-run, nothing changed", rerun),
         ("forced full re-run (`ARGS=--force`)", forced),
+        (f"dashboard: whole site, {pages} pages, {charts} charts (`python -m dashboard.build`)", dashboard),
     ]
     lines = [
         "# `make run` benchmark",
