@@ -392,7 +392,7 @@ class SiteBuilder:
                     "direction": direction,
                     "shown_band": shown,
                     "colour": colour,
-                    "count": fmt(count[0]) if len(count) and count[0] is not None else "",
+                    "count": f"{count[0]:,.0f}" if len(count) and count[0] is not None else "",
                     "value_text": with_interval(p["value"], p["ci_low"], p["ci_high"]),
                     "wide": wide,
                     "svg": spine_svg(
@@ -676,14 +676,15 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def build_site(db: Path, out_dir: Path, svg_mode: str | None = None) -> SiteStats:
+def build_site(db: Path, out_dir: Path, svg_mode: str | None = None, work_db: Path | None = None) -> SiteStats:
     """Write the whole site for the analysts' file ``db`` into ``out_dir`` (built next to it, then swapped in,
-    so a reader never sees half a site)."""
+    so a reader never sees half a site). ``work_db``: the pipeline's working file, for ICCS labels when the
+    warehouse publishes no published.code_labels."""
     started = time.perf_counter()
     svg_mode = (svg_mode or os.environ.get(SVG_ENV) or "summary").strip().lower()
     if svg_mode not in SVG_MODES:
         raise ValueError(f"{SVG_ENV} must be one of {', '.join(SVG_MODES)}, not {svg_mode!r}")
-    pub = load(db)
+    pub = load(db, work_db)
     builder = SiteBuilder(pub)
     city_codes = [c for c in builder.cities["geo_code"] if c in builder.values_by_geo]
     city_rows = {r["geo_code"]: r for r in builder.cities.iter_rows(named=True)}
@@ -741,14 +742,14 @@ def build_site(db: Path, out_dir: Path, svg_mode: str | None = None) -> SiteStat
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sources.config import db_path
+    from sources.config import db_path, work_db_path
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: $URBAN_SAFETY_SITE_DIR)")
     parser.add_argument("--svg", choices=list(SVG_MODES), default=None, help=f"SVG fallbacks (default ${SVG_ENV})")
     args = parser.parse_args(argv)
     db = db_path()
-    stats = build_site(db, args.out or site_dir(db), args.svg)
+    stats = build_site(db, args.out or site_dir(db), args.svg, work_db_path())
     print(
         f"site: {stats.out_dir / 'index.html'}: {stats.pages} pages ({stats.cities} cities, {stats.indicators} "
         f"indicators), {stats.charts} charts, {stats.svg_fallbacks} SVG fallbacks, {stats.seconds:.1f} s"

@@ -47,7 +47,23 @@ def first_dimension(dimension: str) -> str | None:
     return found.group(1) if found else None
 
 
-def load(db: Path) -> Published:
+def iccs_labels_from_working_file(work_db: Path | None) -> dict[tuple[str, str], str]:
+    """ICCS offence labels from the pipeline's working file (raw.iccs_labels), for a warehouse that does not
+    publish published.code_labels; empty when there is no such file or table."""
+    if work_db is None or not work_db.exists():
+        return {}
+    with connect(work_db, read_only=True) as con:
+        if not table_exists(con, "raw", "iccs_labels"):
+            return {}
+        return {
+            ("iccs", code): label for code, label in con.execute("SELECT code, label FROM raw.iccs_labels").fetchall()
+        }
+
+
+def load(db: Path, work_db: Path | None = None) -> Published:
+    """The published tables of ``db``; code labels from published.code_labels, else (ICCS only) from the working
+    file ``work_db``."""
+    labels = iccs_labels_from_working_file(work_db)
     with connect(db, read_only=True) as con:
 
         def read(table: str) -> pl.DataFrame:
@@ -56,7 +72,6 @@ def load(db: Path) -> Published:
         positions = (
             read("self_assessment_positions") if table_exists(con, "published", "self_assessment_positions") else None
         )
-        labels: dict[tuple[str, str], str] = {}
         if table_exists(con, "published", "code_labels"):
             labels = {
                 (lst, code): text

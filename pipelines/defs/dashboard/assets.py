@@ -22,7 +22,7 @@ from warehouse.metadata import PUBLISHED_TABLES
     "($URBAN_SAFETY_SITE_DIR, default warehouse/site/; open index.html).",
 )
 def site(context: AssetExecutionContext, paths: UrbanSafetyPaths) -> dg.MaterializeResult:
-    stats = build_site(paths.db_path, site_dir(paths.db_path))
+    stats = build_site(paths.db_path, site_dir(paths.db_path), work_db=paths.work_db_path)
     context.log.info(f"dashboard: {stats.pages} pages, {stats.charts} charts in {stats.seconds:.1f} s")
     return dg.MaterializeResult(
         metadata={
