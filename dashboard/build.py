@@ -164,20 +164,23 @@ def js_json(data: Any) -> Markup:
 # ------------------------------------------------------------------------------------------------------- charts
 
 
-def trend_rows(series: pl.DataFrame) -> list[dict[str, Any]]:
+def trend_rows(series: pl.DataFrame | list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows of one trend chart (one indicator, breakdown and territory), with the segments lines may join.
 
     A segment ends where the series variant changes (another question wording or table: not comparable), at a
     Eurostat break flag ``b`` (the value is not comparable with the one before) and at a gap of missing years in
     an annual series. Lines and bands are drawn per segment, so none of these is ever bridged."""
     rows: list[dict[str, Any]] = []
-    first_years = series.group_by("series_variant").agg(pl.col("year").min()).sort("year")
-    for number, variant in enumerate(first_years["series_variant"]):
-        part = series.filter(pl.col("series_variant") == variant).sort("year")
-        years = part["year"].to_list()
+    by_variant: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in series.to_dicts() if isinstance(series, pl.DataFrame) else series:
+        by_variant[r["series_variant"]].append(r)
+    variants = sorted(by_variant, key=lambda v: (min(r["year"] for r in by_variant[v]), v))
+    for number, variant in enumerate(variants):
+        part = sorted(by_variant[variant], key=lambda r: r["year"])
+        years = [r["year"] for r in part]
         annual = len(years) > 1 and sorted(b - a for a, b in itertools.pairwise(years))[(len(years) - 1) // 2] == 1
         segment, previous = 0, None
-        for r in part.iter_rows(named=True):
+        for r in part:
             breaks = "b" in (r["obs_status"] or "")
             starts_break, note = False, ""
             if previous is None and number > 0:
@@ -369,19 +372,18 @@ class SiteBuilder:
         profile = []
         for d in dims.iter_rows(named=True):
             profile.append({**d, "band_class": (d["position_band"] or "none")})
+        value_rows = values.to_dicts()
+        numerators = {
+            (r["geo_code"], r["indicator_id"], r["breakdown"], r["period"], r["series_variant"]): r["numerator"]
+            for r in value_rows
+        }
         spine: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for p in positions.iter_rows(named=True) if positions.height else []:
             meta = ind.get(p["indicator_id"], {})
             direction = meta.get("direction", "ctx")
             shown = band_display(p["band"], direction)
-            source_geo = p["via_region"] or code
-            count = values.filter(
-                (pl.col("geo_code") == source_geo)
-                & (pl.col("indicator_id") == p["indicator_id"])
-                & (pl.col("period") == p["period"])
-                & (pl.col("series_variant") == p["series_variant"])
-                & (pl.col("breakdown").eq_missing(p["breakdown"]))
-            )["numerator"]
+            key = (p["via_region"] or code, p["indicator_id"], p["breakdown"], p["period"], p["series_variant"])
+            count = numerators.get(key)
             colour = charts.BAND_COLOURS.get(shown, charts.BAND_COLOURS["not compared"])
             wide = precision(p["value"], p["ci_low"], p["ci_high"]) == "wide"
             spine[p["dimension_code"]].append(
@@ -392,7 +394,7 @@ class SiteBuilder:
                     "direction": direction,
                     "shown_band": shown,
                     "colour": colour,
-                    "count": f"{count[0]:,.0f}" if len(count) and count[0] is not None else "",
+                    "count": f"{count:,.0f}" if count is not None else "",
                     "value_text": with_interval(p["value"], p["ci_low"], p["ci_high"]),
                     "wide": wide,
                     "svg": spine_svg(
@@ -409,10 +411,11 @@ class SiteBuilder:
                 }
             )
         trends: dict[str, list[Chart]] = defaultdict(list)
-        trend_values = values.filter(pl.col("year").is_not_null() & ~pl.col("indicator_id").is_in(REGISTER_INDICATORS))
-        for (indicator_id, breakdown, geo_code), series in trend_values.group_by(
-            ["indicator_id", "breakdown", "geo_code"]
-        ):
+        grouped: dict[tuple[str, str | None, str], list[dict[str, Any]]] = defaultdict(list)
+        for r in value_rows:
+            if r["year"] is not None and r["indicator_id"] not in REGISTER_INDICATORS:
+                grouped[(r["indicator_id"], r["breakdown"], r["geo_code"])].append(r)
+        for (indicator_id, breakdown, geo_code), series in grouped.items():
             meta = ind.get(indicator_id)
             if meta is None:
                 continue
@@ -482,7 +485,7 @@ class SiteBuilder:
             "country": country,
             "region": region,
             "region_name": self.name(region) if region else None,
-            "region_page": region and f"../indicator/SEC_RECORDED_RATE.html#{region}",
+            "region_page": "../indicator/SEC_RECORDED_RATE.html",
             "profile": profile,
             "spine": spine,
             "trends": trends,
@@ -662,6 +665,18 @@ def render_svgs(all_charts: list[Chart], mode: str) -> int:
     return len(chosen)
 
 
+def write_vega_bundle(assets: Path, previous: Path) -> None:
+    """assets/vega.js from vl-convert, or the previous build's copy when vl-convert and the Vega-Lite version are
+    the same (the bundle takes 2-7 s to generate on the reference machine; it only changes with them)."""
+    stamp = f"vl-convert {vl_convert.__version__}, Vega-Lite {charts.VL_VERSION}\n"
+    old_stamp = previous / "vega.version"
+    if (previous / "vega.js").is_file() and old_stamp.is_file() and old_stamp.read_text(encoding="utf-8") == stamp:
+        shutil.copyfile(previous / "vega.js", assets / "vega.js")
+    else:
+        (assets / "vega.js").write_text(charts.vega_bundle(), encoding="utf-8")
+    (assets / "vega.version").write_text(stamp, encoding="utf-8")
+
+
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(PACKAGE / "templates"),
@@ -702,7 +717,7 @@ def build_site(db: Path, out_dir: Path, svg_mode: str | None = None, work_db: Pa
     shutil.rmtree(tmp, ignore_errors=True)
     for sub in ("city", "indicator", "data", "assets"):
         (tmp / sub).mkdir(parents=True)
-    (tmp / "assets" / "vega.js").write_text(charts.vega_bundle(), encoding="utf-8")
+    write_vega_bundle(tmp / "assets", previous=out_dir / "assets")
     for asset in ("site.css", "site.js"):
         shutil.copyfile(PACKAGE / "static" / asset, tmp / "assets" / asset)
     env = environment()

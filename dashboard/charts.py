@@ -8,7 +8,6 @@ rules the charts must keep (no line across a series break or variant; recorded c
 
 from __future__ import annotations
 
-import copy
 import functools
 from typing import Any
 
@@ -194,7 +193,7 @@ TEMPLATES = {
 def inject(kind: str, rows: list[dict[str, Any]], title: str, **about: Any) -> dict[str, Any]:
     """The validated template of ``kind`` with ``rows`` as its data (no validation: the template was). ``about``
     (indicator_id, breakdown, geo_code) goes to the spec's ``usermeta``, for readers and the tests."""
-    spec = copy.deepcopy(TEMPLATES[kind]())
+    spec = dict(TEMPLATES[kind]())  # a shallow copy: only top-level keys are set below, the template stays intact
     spec["datasets"] = {DATASET: rows}
     spec["description"] = title
     spec["usermeta"] = {"chart": kind, **about}
