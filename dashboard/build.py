@@ -56,6 +56,7 @@ SVG_MODES = {"all": None, "summary": ("comparison", "comparison_within_country")
 PACKAGE = Path(__file__).resolve().parent
 # A relative half-width above this (interval wider than the value itself) is drawn as uncertain.
 WIDE_INTERVAL = 0.5
+COUNT_UNITS = ("offences", "persons", "EUR (planned)")
 WHISKER_OPACITY = {"precise": 0.9, "wide": 0.3}
 CSV_COLUMNS = (
     "indicator_id",
@@ -508,7 +509,10 @@ class SiteBuilder:
         rows = self.values.filter(pl.col("indicator_id") == indicator_id)
         page_charts: list[Chart] = []
         sections: list[dict[str, Any]] = []
-        comparable = meta["comparability"] != "not_comparable"
+        # Counts and amounts are not compared between places: without the population behind them they say
+        # nothing about a place's level (the self-assessment compares rates and shares only, too).
+        count_like = meta["unit"] in COUNT_UNITS
+        comparable = meta["comparability"] != "not_comparable" and not count_like
         city_rows = self.comparison_values(indicator_id, rows) if comparable else rows.clear()
         csv_parts = [city_rows]
         for (breakdown,), part in sorted(
@@ -561,6 +565,7 @@ class SiteBuilder:
         )
         context = {
             "meta": meta,
+            "count_like": count_like,
             "crime": crime,
             "sections": sections,
             "comparable": comparable,
