@@ -34,6 +34,7 @@ def timed(args: list[str], env: dict[str, str], module: str = "pipelines.run") -
 
 def main() -> int:
     repeat = int(os.environ.get("REPEAT", "3"))
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "URBAN_SAFETY_DB": str(Path(tmp) / "bench.duckdb")}
         first = [timed([], env)]
@@ -53,7 +54,9 @@ def main() -> int:
         "# `make run` benchmark",
         "",
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, bundled data, {repeat} repeats (median; peak RSS is the largest of the runs).",
+        f"{platform.python_version()}, bundled data, {repeat} repeats (median; peak RSS is the largest of the runs); "
+        f"1-minute load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after (other work on the "
+        "machine slows every row alike).",
         "",
         "| scenario | runs | median wall s | min s | max s | peak RSS MiB |",
         "|---|---|---|---|---|---|",
