@@ -55,8 +55,10 @@ def all_specs(site: Path) -> list[tuple[str, str, dict[str, Any]]]:
     return out
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Module-scoped: Playwright's synchronous API keeps an event loop running in this thread while it is open,
+    which other tests' asyncio use (Dagster's run cleanup) must not meet."""
     if not CHROMIUM.exists():
         pytest.fail(
             f"Chromium not found at {CHROMIUM}. `make test` installs Debian's package (apt-get install -y chromium); "
