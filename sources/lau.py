@@ -97,43 +97,41 @@ def _check_header(path: Path, header: list[str]) -> list[str]:
     return names
 
 
-def _cell_problem(name: str, text: str, country: str) -> tuple[str, object] | None:
-    """(reason, None) when the cell is bad, else None; ``text`` is stripped and non-empty."""
-    dtype = LAU_COLUMNS[name]
-    if name in ("population", "total_area_m2"):
-        if not _NUMBER.match(text):
-            return UNPARSEABLE_VALUE, None
-        if float(text) < 0:
-            return NEGATIVE_COUNT, None
-        return None
-    if name == "degurba":
-        return None if text in _DEGURBA else (UNPARSEABLE_VALUE, None)
-    if name == "coastal_area":
-        return None if text.lower() in _COASTAL else (UNPARSEABLE_VALUE, None)
-    if dtype == pl.Boolean():
-        return None if text in _BOOLEANS else (UNPARSEABLE_VALUE, None)
-    if name == "code_2016":
-        # Another country's region is a wrong code; a malformed country is reported on its own cell.
-        ok = bool(_NUTS.match(text)) and (not _COUNTRY.match(country) or text[:2] == country)
-        return None if ok else (UNKNOWN_CODE, None)
-    if name in ("city_id", "greater_city_id", "fua_id"):
-        return None if _URBAN_AUDIT.match(text) else (UNKNOWN_CODE, None)
-    if name == "country":
-        return None if _COUNTRY.match(text) else (UNKNOWN_CODE, None)
-    return None
+_BOOLEAN_COLUMNS = tuple(c for c, t in LAU_COLUMNS.items() if t == pl.Boolean())
 
 
-def _convert(name: str, text: str) -> object:
-    dtype = LAU_COLUMNS[name]
-    if name in ("population", "total_area_m2"):
-        return float(text)
-    if name == "degurba":
-        return _DEGURBA[text]
-    if name == "coastal_area":
-        return text.lower()
-    if dtype == pl.Boolean():
-        return _BOOLEANS[text]
-    return text
+def _cell_checks() -> list[tuple[str, str, pl.Expr]]:
+    """(column, reason, expression True where a non-empty cell is bad), evaluated on the stripped text cells."""
+    number = _NUMBER.pattern
+    country_ok = pl.col("country").str.contains(_COUNTRY.pattern)
+    checks: list[tuple[str, str, pl.Expr]] = []
+    for column in ("population", "total_area_m2"):
+        checks.append((column, UNPARSEABLE_VALUE, ~pl.col(column).str.contains(number)))
+        checks.append(
+            (column, NEGATIVE_COUNT, pl.col(column).str.contains(number) & pl.col(column).str.starts_with("-"))
+        )
+    checks.append(("degurba", UNPARSEABLE_VALUE, ~pl.col("degurba").is_in(list(_DEGURBA))))
+    checks.append(("coastal_area", UNPARSEABLE_VALUE, ~pl.col("coastal_area").str.to_lowercase().is_in(list(_COASTAL))))
+    checks += [(c, UNPARSEABLE_VALUE, ~pl.col(c).is_in(list(_BOOLEANS))) for c in _BOOLEAN_COLUMNS]
+    # Another country's region is a wrong code; a malformed country is reported on its own cell.
+    other_country = country_ok & (pl.col("code_2016").str.slice(0, 2) != pl.col("country"))
+    checks.append(("code_2016", UNKNOWN_CODE, ~pl.col("code_2016").str.contains(_NUTS.pattern) | other_country))
+    checks += [
+        (c, UNKNOWN_CODE, ~pl.col(c).str.contains(_URBAN_AUDIT.pattern))
+        for c in ("city_id", "greater_city_id", "fua_id")
+    ]
+    checks.append(("country", UNKNOWN_CODE, ~country_ok))
+    return checks
+
+
+def _typed(text: pl.DataFrame) -> pl.DataFrame:
+    """The checked text cells in their types (:data:`LAU_SCHEMA`)."""
+    return text.with_columns(
+        pl.col("population", "total_area_m2").cast(pl.Float64),
+        pl.col("degurba").replace_strict(_DEGURBA, default=None, return_dtype=pl.Int32),
+        pl.col("coastal_area").str.to_lowercase(),
+        *[pl.col(c).replace_strict(_BOOLEANS, default=None, return_dtype=pl.Boolean) for c in _BOOLEAN_COLUMNS],
+    ).select(list(LAU_SCHEMA))
 
 
 def read_lau_with_quarantine(path: Path | str) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -153,12 +151,10 @@ def read_lau_with_quarantine(path: Path | str) -> tuple[pl.DataFrame, pl.DataFra
             f"char {len(last) + 1}",
         )
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    problems: list[dict[str, object]] = []
+    records: list[list[str]] = []
+    lines: list[int] = []
     try:
         names = _check_header(path, next(reader))
-        columns: dict[str, list[object]] = {name: [] for name in LAU_COLUMNS}
-        lines: list[int] = []
-        seen: dict[tuple[str, str], int] = {}
         previous_end = reader.line_num
         for record in reader:
             start = previous_end + 1
@@ -170,39 +166,45 @@ def read_lau_with_quarantine(path: Path | str) -> tuple[pl.DataFrame, pl.DataFra
                     raise SourceFormatError(path, f"{found}: field {column} has no column in the header", start, column)
                 missing = names[len(record)]
                 raise SourceFormatError(path, f"{found}: no field for column {missing!r}", start, missing)
-            cells = {name: cell.strip() for name, cell in zip(names, record, strict=True)}
-            bad = False
-            for name, cell in cells.items():
-                if not cell:
-                    continue
-                problem = _cell_problem(name, cell, cells["country"])
-                if problem is not None:
-                    problems.append({"line": start, "column": name, "reason": problem[0], "value_raw": cell})
-                    bad = True
-            key = (cells["country"], cells["lau_code"])
-            if not bad and key in seen:
-                problems.append(
-                    {"line": start, "column": "lau_code", "reason": DUPLICATE_KEY, "value_raw": "/".join(key)}
-                )
-                bad = True
-            if bad:
-                continue
-            seen[key] = start
-            for name, cell in cells.items():
-                columns[name].append(_convert(name, cell) if cell else None)
+            records.append(record)
             lines.append(start)
     except csv.Error as exc:
         raise SourceFormatError(path, f"not valid CSV: {exc}", reader.line_num) from None
-    if not lines and not problems:
+    if not records:
         raise SourceFormatError(path, "header but no data lines", 1)
-    frame = pl.DataFrame(
-        {
-            **{name: pl.Series(name, columns[name], dtype=dtype) for name, dtype in LAU_COLUMNS.items()},
-            "source_line": pl.Series("source_line", lines, dtype=pl.Int32),
-        }
+    # Stripped text cells, empty = missing; then every check at once, column by column.
+    by_column = dict(zip(names, zip(*records, strict=True), strict=True))
+    text_cells = pl.DataFrame(
+        {name: pl.Series(name, by_column[name], dtype=pl.String) for name in LAU_COLUMNS}
+    ).with_columns(pl.all().str.strip_chars().replace("", None), pl.Series("source_line", lines, dtype=pl.Int32))
+    order = {name: i for i, name in enumerate(names)}
+    problems = [
+        text_cells.filter(pl.col(column).is_not_null() & bad).select(
+            pl.col("source_line").cast(pl.Int64).alias("line"),
+            pl.lit(column).alias("column"),
+            pl.lit(reason).alias("reason"),
+            pl.col(column).alias("value_raw"),
+        )
+        for column, reason, bad in _cell_checks()
+    ]
+    cell_problems = pl.concat(problems).sort(
+        pl.col("line"), pl.col("column").replace_strict(order, return_dtype=pl.Int32)
     )
+    clean = text_cells.filter(~pl.col("source_line").is_in(cell_problems["line"].cast(pl.Int32).to_list()))
+    # A LAU code repeated within a country: the first record wins.
+    repeated = ~pl.struct("country", "lau_code").is_first_distinct()
+    duplicates = clean.filter(repeated).select(
+        pl.col("source_line").cast(pl.Int64).alias("line"),
+        pl.lit("lau_code").alias("column"),
+        pl.lit(DUPLICATE_KEY).alias("reason"),
+        pl.concat_str("country", "lau_code", separator="/").alias("value_raw"),
+    )
+    frame = _typed(clean.filter(~repeated))
+    rows = pl.concat([cell_problems, duplicates]).sort("line", maintain_order=True)
     quarantine = (
-        quarantine_frame(problems, source_file=path.name, dataset=LAU_DATASET) if problems else empty_quarantine()
+        quarantine_frame(rows.iter_rows(named=True), source_file=path.name, dataset=LAU_DATASET)
+        if rows.height
+        else empty_quarantine()
     )
     return frame, quarantine
 

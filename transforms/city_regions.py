@@ -139,13 +139,32 @@ def _agreeing(label: str, names: list[str], similarity: float = 1.0) -> str | No
     return next((n for n in names if names_agree(label, n, similarity)), None)
 
 
-def _members(lau: pl.DataFrame, column: str, value: str, name: str | None = None) -> pl.DataFrame:
-    """The LAUs of a link; ``name`` keeps only the LAUs of that city name (a code with several names)."""
-    if column == "code_2016":
-        return lau.filter(pl.col("code_2016") == value)
-    members = lau.filter(pl.col(column).str.slice(0, 6) == value[:6])
-    name_column = "city_name" if column == "city_id" else "greater_city_name"
-    return members.filter(pl.col(name_column) == name) if name is not None else members
+class _Members:
+    """The LAUs of a link, looked up in partitions made once (a filter of the whole table per city is slow)."""
+
+    def __init__(self, lau: pl.DataFrame) -> None:
+        self.parts: dict[str, dict[str, pl.DataFrame]] = {"code_2016": self._split(lau, pl.col("code_2016"))}
+        for column in ("city_id", "greater_city_id"):
+            rows = lau.filter(pl.col(column).is_not_null())
+            self.parts[column] = self._split(rows, pl.col(column).str.slice(0, 6))
+        self.region_laus = {
+            code: sorted(frame["lau_code"].to_list()) for code, frame in self.parts["code_2016"].items()
+        }
+
+    @staticmethod
+    def _split(frame: pl.DataFrame, key: pl.Expr) -> dict[str, pl.DataFrame]:
+        parts = frame.with_columns(key.alias("_key")).partition_by("_key", as_dict=True, include_key=False)
+        return {k[0]: v for k, v in parts.items()}
+
+    def __call__(self, column: str, value: str, name: str | None = None) -> pl.DataFrame:
+        """``name`` keeps only the LAUs of that city name (a code with several names)."""
+        key = value if column == "code_2016" else value[:6]
+        members = self.parts[column].get(key)
+        if members is None:
+            return pl.DataFrame()
+        if name is not None:
+            members = members.filter(pl.col("city_name" if column == "city_id" else "greater_city_name") == name)
+        return members
 
 
 LINK_SCHEMA = {
@@ -218,7 +237,7 @@ def city_regions(
     territory match, how the link was made, its approximate population and size class."""
     overrides = read_overrides() if overrides is None else overrides
     links = city_lau_links(city_codes, lau, overrides)
-    lau_per_region = lau.group_by("code_2016").agg(pl.col("lau_code").sort().alias("region_laus"))
+    members_of = _Members(lau)
     region_pop = dict(population.filter(pl.col("period") == POPULATION_YEAR).select("geo", "population").iter_rows())
     rows = []
     for link in links.iter_rows(named=True):
@@ -226,7 +245,7 @@ def city_regions(
         if link["lau_column"] is None:
             rows.append({**base, "link_note": link["link_note"]})
             continue
-        members = _members(lau, link["lau_column"], link["lau_value"], link["lau_name"])
+        members = members_of(link["lau_column"], link["lau_value"], link["lau_name"])
         if members.is_empty():
             rows.append(
                 {
@@ -257,8 +276,8 @@ def city_regions(
         if per_region.height > 1:
             match = "spans_regions"
         else:
-            region_laus = lau_per_region.filter(pl.col("code_2016") == nuts3)["region_laus"][0].to_list()
-            match = "same_territory" if region_laus == per_region["city_laus"][0].to_list() else "part_of_region"
+            same = members_of.region_laus[nuts3] == per_region["city_laus"][0].to_list()
+            match = "same_territory" if same else "part_of_region"
         notes = [link["link_note"]] if link["link_note"] else []
         pop, pop_source = None, None
         if has_pop:

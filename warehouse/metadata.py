@@ -590,6 +590,29 @@ CRIME_AND_FEELING = Table(
     may_be_empty=True,
 )
 
+CODE_LABELS = Table(
+    "published",
+    "code_labels",
+    "Labels of the codes in the published tables, for analysts: ICCS offence categories (breakdown of "
+    "SEC_RECORDED_RATE), ESIF thematic objectives (breakdown of FUND_*), Eurostat flags, and this project's own "
+    "codes (geo_level, comparability, ci_method, territory_match, lau_match, nuts3_basis, size_class). One row per "
+    "(code_list, code).",
+    (
+        _c(
+            "code_list",
+            "VARCHAR",
+            "Which list the code belongs to: iccs, esif_thematic_objective, obs_status, conf_status, or the name of "
+            "the published column the code appears in (geo_level, comparability, ci_method, territory_match, "
+            "lau_match, nuts3_basis, size_class).",
+            False,
+        ),
+        _c("code", "VARCHAR", "The code as it appears in the published tables.", False),
+        _c("label", "VARCHAR", "Its meaning in words (English).", False),
+        _c("source", "VARCHAR", "Where the label comes from (the code list file or the publication).", False),
+    ),
+    ("code_list", "code"),
+)
+
 PUBLISHED_TABLES: tuple[Table, ...] = (
     INDICATOR_VALUES,
     INDICATORS,
@@ -597,6 +620,7 @@ PUBLISHED_TABLES: tuple[Table, ...] = (
     SELF_ASSESSMENT,
     SELF_ASSESSMENT_POSITIONS,
     CRIME_AND_FEELING,
+    CODE_LABELS,
 )
 
 

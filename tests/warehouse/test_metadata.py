@@ -142,6 +142,12 @@ CONTRACT_COLUMNS = {
         "crime_window_to",
         "note",
     ],
+    "published.code_labels": [
+        "code_list",
+        "code",
+        "label",
+        "source",
+    ],
 }
 
 # The contract as first published: later versions may only add columns after these (and add tables).

@@ -10,6 +10,7 @@ import pytest
 from warehouse.catalogue import CATALOGUE, catalogue_frame
 from warehouse.db import STORAGE_VERSION_V1_4, connect, storage_version
 from warehouse.metadata import (
+    CODE_LABELS,
     CRIME_AND_FEELING,
     GEOGRAPHIES,
     INDICATOR_VALUES,
@@ -89,6 +90,9 @@ def _frames(value: float = 2.0) -> dict[Table, pl.DataFrame]:
         SELF_ASSESSMENT: _assessment(),
         SELF_ASSESSMENT_POSITIONS: empty_frame(SELF_ASSESSMENT_POSITIONS),
         CRIME_AND_FEELING: empty_frame(CRIME_AND_FEELING),  # no pairs is a valid answer for this table
+        CODE_LABELS: pl.DataFrame(
+            [("iccs", "ICCS0101", "Intentional homicide", "iccs.dic")], schema=CODE_LABELS.polars_schema, orient="row"
+        ),
     }
 
 
@@ -110,6 +114,7 @@ def test_publish_creates_every_table_with_comments(tmp_path: Path) -> None:
         SELF_ASSESSMENT.qualified_name: 1,
         SELF_ASSESSMENT_POSITIONS.qualified_name: 0,
         CRIME_AND_FEELING.qualified_name: 0,
+        CODE_LABELS.qualified_name: 1,
     }
     with connect(db, read_only=True) as con:
         table_comments = dict(

@@ -7,10 +7,11 @@ import polars as pl
 
 from pipelines.defs.common import STAGING
 from pipelines.observe import contract_column_schema
+from transforms.code_labels import code_labels
 from transforms.crime import city_table_disagreements, sort_indicator_values
 from transforms.geographies import geographies
 from transforms.screening import with_quality_flags
-from warehouse.metadata import DOMAIN_INDICATOR_VALUES, GEOGRAPHIES, INDICATOR_VALUES, conform
+from warehouse.metadata import CODE_LABELS, DOMAIN_INDICATOR_VALUES, GEOGRAPHIES, INDICATOR_VALUES, conform
 
 # Every domain's staging table of indicator values; each has the columns of published.indicator_values.
 DOMAIN_VALUE_TABLES = [
@@ -87,4 +88,30 @@ def geography_table(
     )
 
 
-INDICATOR_ASSETS = [indicator_values, geography_table]
+@dg.asset(
+    key=["staging", "code_labels"],
+    ins={
+        "iccs_labels": dg.AssetIn(key=["raw", "iccs_labels"]),
+        "esif_planned": dg.AssetIn(key=["raw", "esif_planned"]),
+    },
+    group_name="staging_indicators",
+    description="Labels of the codes in the published tables (ICCS, ESIF thematic objectives, Eurostat flags, the "
+    "project's own codes), each with its source; candidate for published.code_labels.",
+    metadata={
+        "comment": "Candidate code labels (same columns as published.code_labels).",
+        "dagster/column_schema": contract_column_schema(CODE_LABELS),
+    },
+    **STAGING,
+)
+def code_label_table(iccs_labels: pl.DataFrame, esif_planned: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    frame = conform(CODE_LABELS, code_labels(iccs_labels, esif_planned))
+    return dg.Output(
+        frame,
+        metadata={
+            "dagster/row_count": frame.height,
+            "rows_by_list": dict(frame.group_by("code_list").len().sort("code_list").iter_rows()),
+        },
+    )
+
+
+INDICATOR_ASSETS = [indicator_values, geography_table, code_label_table]

@@ -9,6 +9,7 @@ from pipelines.resources import UrbanSafetyPaths
 from warehouse import store
 from warehouse.catalogue import catalogue_frame
 from warehouse.metadata import (
+    CODE_LABELS,
     CRIME_AND_FEELING,
     GEOGRAPHIES,
     INDICATOR_VALUES,
@@ -27,6 +28,7 @@ STAGING_SOURCE: dict[Table, str] = {
     SELF_ASSESSMENT: "self_assessment",
     SELF_ASSESSMENT_POSITIONS: "self_assessment_positions",
     CRIME_AND_FEELING: "crime_and_feeling",
+    CODE_LABELS: "code_labels",
 }
 
 _SPECS = [
