@@ -6,8 +6,8 @@ import polars as pl
 
 from transforms.self_assessment import MIN_PEERS, SIZE_UNITS
 from warehouse.catalogue import CATALOGUE
+from warehouse.contract import contract_problems
 from warehouse.metadata import CRIME_AND_FEELING, SELF_ASSESSMENT, SELF_ASSESSMENT_POSITIONS
-from warehouse.publish import contract_problems
 
 COUNT_INDICATORS = [i.indicator_id for i in CATALOGUE if i.unit in SIZE_UNITS]
 

@@ -6,8 +6,8 @@ import polars as pl
 
 from warehouse.catalogue import CATALOGUE_BY_ID, RATE_UNIT
 from warehouse.catalogue.funding import PER_INHABITANT_UNIT
+from warehouse.contract import contract_problems
 from warehouse.metadata import INDICATOR_VALUES, Table
-from warehouse.publish import contract_problems
 
 # What value = numerator / denominator is multiplied by, per unit.
 UNIT_SCALES = {RATE_UNIT: 100_000.0, PER_INHABITANT_UNIT: 1.0, "%": 100.0}

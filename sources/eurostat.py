@@ -9,8 +9,8 @@ them), so everything downstream is format-blind. Dimensions are always taken fro
 ``id`` list, never from position, because each dataset orders them differently.
 
 A cell is ``<number><space><flags>`` or ``:<space><flags>``; ``:`` is *missing*, never zero. Flags are
-kept as written (``flags``) and split into the two code lists Eurostat uses since January 2025
-(indicators.md §0.1): observation status (``b``, ``e``, ``p`` …) and confidentiality status (``C``,
+kept as written (``flags``) and split into the two SDMX code lists Eurostat uses since January 2025
+(OBS_STATUS, CONF_STATUS): observation status (``b``, ``e``, ``p`` …) and confidentiality status (``C``,
 ``N``, ``P``; the legacy lower-case ``c`` is mapped to ``C``).
 
 Bad input (issue 4) is split in two (see :mod:`sources.quarantine`):
@@ -68,8 +68,8 @@ _DIM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 TIME_LABELS = ("TIME_PERIOD", "time")
 GEO_DIMENSIONS = ("geo", "cities")
 # Every character a flag string may contain.
-_FLAG_CHARS = "".join(sorted(OBS_STATUS_CODES | CONF_STATUS_CODES | _FLAG_MARKERS))
-_UNKNOWN_FLAG_CHAR = re.compile(f"[^{re.escape(_FLAG_CHARS)}]")
+FLAG_CHARS = "".join(sorted(OBS_STATUS_CODES | CONF_STATUS_CODES | _FLAG_MARKERS))
+_UNKNOWN_FLAG_CHAR = re.compile(f"[^{re.escape(FLAG_CHARS)}]")
 GZIP_MAGIC = b"\x1f\x8b"
 
 # The dimensions of each registry dataset (sources.registry), in any order. When a reader is given one of these
@@ -91,6 +91,8 @@ EUROSTAT_DIMENSIONS: dict[str, tuple[str, ...]] = {
     "ilc_scp17": ("freq", "isced11", "age", "sex", "unit", "geo"),
     "ilc_scp19": ("freq", "isced11", "acl00", "age", "sex", "unit", "geo"),
 }
+# May be added to or left out of the dimensions above (see _check_dimensions).
+OPTIONAL_REGISTRY_DIMENSIONS = frozenset({"freq"})
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,7 @@ def _content(path: Path, data: bytes) -> bytes:
 
 def _unknown_flags(flags: pl.Expr) -> pl.Expr:
     """True where a flag string has a letter outside Eurostat's code lists (we would mislabel the cell)."""
-    return flags.str.replace_all(f"[{re.escape(_FLAG_CHARS)}]", "").str.len_chars() > 0
+    return flags.str.replace_all(f"[{re.escape(FLAG_CHARS)}]", "").str.len_chars() > 0
 
 
 def split_flags(flags: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -179,12 +181,19 @@ def _expected(dataset: str | None, expected_dimensions: Sequence[str] | None) ->
     return EUROSTAT_DIMENSIONS.get(dataset) if dataset else None
 
 
-def _check_dimensions(path: Path, dims: list[str], expected: Sequence[str] | None, column: str) -> None:
-    """The file's dimensions must be the expected ones, in any order (each dataset orders them differently)."""
+def _check_dimensions(
+    path: Path, dims: list[str], expected: Sequence[str] | None, column: str, *, registry: bool = False
+) -> None:
+    """The file's dimensions must be the expected ones, in any order (each dataset orders them differently).
+
+    For a registry dataset (``registry``) ``freq`` may be present or absent whatever the bundled file shows: the
+    dissemination API writes it first in every TSV, the discontinued bulk download never did. Downstream it is not
+    a breakdown (``transforms.observations.NON_BREAKDOWN``)."""
     if expected is None:
         return
-    unknown = [d for d in dims if d not in expected]
-    missing = [d for d in expected if d not in dims]
+    optional = OPTIONAL_REGISTRY_DIMENSIONS if registry else frozenset()
+    unknown = [d for d in dims if d not in expected and d not in optional]
+    missing = [d for d in expected if d not in dims and d not in optional]
     if unknown or missing:
         parts = []
         if unknown:
@@ -240,7 +249,7 @@ def _read_tsv_text(
     if len(set(dims)) != len(dims):
         raise SourceFormatError(path, f"repeated dimension in {dims}", 1, "1")
     name = dataset or _dataset_from_name(path)
-    _check_dimensions(path, dims, _expected(dataset, expected_dimensions), "1")
+    _check_dimensions(path, dims, _expected(dataset, expected_dimensions), "1", registry=expected_dimensions is None)
     periods = [h.strip() for h in header[1:]]
     for pos, p in enumerate(periods, start=2):
         if not _PERIOD.match(p):
@@ -251,59 +260,40 @@ def _read_tsv_text(
         raise SourceFormatError(path, "header has no period columns", 1)
 
     n_fields = len(header)
-    keys: list[list[str]] = []
-    cells: list[list[str]] = []
-    line_numbers: list[int] = []
-    seen: dict[tuple[str, ...], int] = {}
-    duplicates: list[dict[str, object]] = []
-    for lineno, line in enumerate(lines[1:], start=2):
-        fields = line.split("\t")
-        if len(fields) != n_fields:
-            found = f"expected {n_fields} tab-separated fields, found {len(fields)}"
-            if not line.strip():
-                raise SourceFormatError(path, f"blank line inside the data ({found})", lineno)
-            if len(fields) > n_fields:  # the column alignment is lost: structural
-                raise SourceFormatError(
-                    path, f"{found}: field {n_fields + 1} has no column in the header", lineno, str(n_fields + 1)
-                )
-            missing = periods[len(fields) - 1]
-            raise SourceFormatError(path, f"{found}: no field for period {missing!r}", lineno, missing)
-        key = [k.strip() for k in fields[0].split(",")]
-        if len(key) != len(dims) or any(k == "" for k in key):
-            raise SourceFormatError(path, f"series key {fields[0]!r} does not match dimensions {dims}", lineno, first)
-        tkey = tuple(key)
-        if tkey in seen:  # row-level: the first line of the series is used, this one is quarantined whole
-            duplicates.append(
-                {"line": lineno, "column": first, "reason": DUPLICATE_KEY, "value_raw": fields[0].strip(), "_pos": 0}
-            )
-            continue
-        seen[tkey] = lineno
-        keys.append(key)
-        cells.append(fields[1:])
-        line_numbers.append(lineno)
-
-    if not keys:
+    if len(lines) < 2:
         raise SourceFormatError(path, "header but no data lines", 1)
-    columns: dict[str, list] = {d: list(col) for d, col in zip(dims, zip(*keys, strict=True), strict=True)}
-    for p, col in zip(periods, zip(*cells, strict=True), strict=True):
-        columns[p] = list(col)
-    columns["source_line"] = line_numbers
-    wide = pl.DataFrame(columns, schema={**{c: pl.String for c in dims + periods}, "source_line": pl.Int32})
+    body = pl.DataFrame({"_line": lines[1:]}).with_row_index("source_line", offset=2)
+    keys = pl.col("_line").str.split("\t").list.first().str.split(",")
+    well_formed = (
+        (pl.col("_line").str.count_matches("\t", literal=True) == n_fields - 1)
+        & (keys.list.len() == len(dims))
+        & ~keys.list.eval(pl.element().str.strip_chars() == "").list.any()
+    )
+    if not body.select(well_formed.all()).item():
+        _raise_first_structural_error(path, lines, dims, periods, first)  # the slow path only locates the error
+    fields = pl.col("_line").str.split_exact("\t", n_fields - 1)
+    key_fields = pl.col("_key").str.split_exact(",", len(dims) - 1)
+    wide = body.with_columns(fields.struct.field("field_0").alias("_key")).with_columns(
+        *[key_fields.struct.field(f"field_{i}").str.strip_chars().alias(d) for i, d in enumerate(dims)],
+        *[fields.struct.field(f"field_{i}").alias(p) for i, p in enumerate(periods, start=1)],
+        pl.col("source_line").cast(pl.Int32),
+    )
+    # Row-level: a repeated series key; the first line of the series is used, the others are quarantined whole.
+    repeated = ~pl.struct(dims).is_first_distinct()
+    duplicates = wide.filter(repeated).select(
+        pl.col("source_line").cast(pl.Int64).alias("line"),
+        pl.lit(first).alias("column"),
+        pl.lit(DUPLICATE_KEY).alias("reason"),
+        pl.col("_key").str.strip_chars().alias("value_raw"),
+        pl.lit(0, dtype=pl.Int64).alias("_pos"),
+    )
+    wide = wide.filter(~repeated).select(*dims, *periods, "source_line")
     long = wide.unpivot(index=[*dims, "source_line"], on=periods, variable_name="period", value_name="cell")
     long, bad = _parse_cells(long)
     positions = {p: i for i, p in enumerate(periods, start=1)}
     problems = pl.concat(
         [
-            pl.DataFrame(
-                duplicates,
-                schema={
-                    "line": pl.Int64,
-                    "column": pl.String,
-                    "reason": pl.String,
-                    "value_raw": pl.String,
-                    "_pos": pl.Int64,
-                },
-            ),
+            duplicates,
             bad.select(
                 pl.col("source_line").cast(pl.Int64).alias("line"),
                 pl.col("period").alias("column"),
@@ -331,6 +321,30 @@ def _read_tsv_text(
         serialisation="tsv_api" if time_label.strip() == "TIME_PERIOD" else "tsv_bulk",
         quarantine=quarantine,
     )
+
+
+def _raise_first_structural_error(
+    path: Path, lines: list[str], dims: list[str], periods: list[str], first: str
+) -> None:
+    """Raise the SourceFormatError of the first data line whose field count or series key does not fit the header
+    (line by line, so the message names the exact line and column; only called when something is wrong)."""
+    n_fields = len(periods) + 1
+    for lineno, line in enumerate(lines[1:], start=2):
+        fields = line.split("\t")
+        if len(fields) != n_fields:
+            found = f"expected {n_fields} tab-separated fields, found {len(fields)}"
+            if not line.strip():
+                raise SourceFormatError(path, f"blank line inside the data ({found})", lineno)
+            if len(fields) > n_fields:  # the column alignment is lost: structural
+                raise SourceFormatError(
+                    path, f"{found}: field {n_fields + 1} has no column in the header", lineno, str(n_fields + 1)
+                )
+            missing = periods[len(fields) - 1]
+            raise SourceFormatError(path, f"{found}: no field for period {missing!r}", lineno, missing)
+        key = [k.strip() for k in fields[0].split(",")]
+        if len(key) != len(dims) or any(k == "" for k in key):
+            raise SourceFormatError(path, f"series key {fields[0]!r} does not match dimensions {dims}", lineno, first)
+    raise AssertionError(f"{path}: a line failed the vectorised check but no structural error was found")
 
 
 def _parse_cells(long: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -420,7 +434,13 @@ def _read_jsonstat_text(
         raise SourceFormatError(path, "no time dimension", 1, "id")
     ext = doc.get("extension") or {}
     name = dataset or str(ext.get("id") or _dataset_from_name(path)).lower()
-    _check_dimensions(path, [d for d in ids if d != time_dim], _expected(dataset, expected_dimensions), "id")
+    _check_dimensions(
+        path,
+        [d for d in ids if d != time_dim],
+        _expected(dataset, expected_dimensions),
+        "id",
+        registry=expected_dimensions is None,
+    )
 
     codes: dict[str, list[str]] = {}
     labels: dict[str, dict[str, str]] = {}

@@ -227,7 +227,20 @@ def city_lau_links(city_codes: pl.DataFrame, lau: pl.DataFrame, overrides: pl.Da
                 )
             else:
                 rows.append((code, None, None, None, None, f"not linked: {label!r} is not a city of LAU 2019"))
-    return pl.DataFrame(rows, schema=LINK_SCHEMA, orient="row")
+    links = pl.DataFrame(rows, schema=LINK_SCHEMA, orient="row")
+    # The CITIES list calls some codes a greater city while LAU 2019 gives the code (or the name) to the city
+    # proper: say so, the territory of the statistical tables may be the larger one.
+    greater = dict(cities.select("code", pl.col("label").str.contains(r"(?i)\(greater city\)")).iter_rows())
+    caveat = "the CITIES code list calls this a greater city; LAU 2019's city of that name is used"
+    return links.with_columns(
+        pl.when(
+            pl.col("geo_code").replace_strict(greater, default=False, return_dtype=pl.Boolean)
+            & pl.col("lau_match").is_in(["city_id", "city_name"])
+        )
+        .then(pl.concat_str([pl.col("link_note"), pl.lit(caveat)], separator="; ", ignore_nulls=True))
+        .otherwise(pl.col("link_note"))
+        .alias("link_note")
+    )
 
 
 def city_regions(

@@ -19,8 +19,9 @@ from warehouse.metadata import DOMAIN_INDICATOR_VALUES, INDICATOR_VALUES, confor
 RATE_DATASETS = {"crim_off_cat": "national_table", "crim_gen_reg": "regional_table"}
 CITY_HOMICIDE_DATASET = "crim_hom_ocit"
 
-# Comparability tiers (indicators.md §2.8): homicide levels compare across countries; property crime
-# levels only within a country; everything else only as a trend within a country.
+# Comparability tiers: recorded crime depends on national law, counting rules and reporting. Homicide levels
+# compare across countries; property crime levels only within a country; everything else only as a trend within a
+# country.
 _CROSS_COUNTRY = ("ICCS0101",)
 _WITHIN_COUNTRY_PREFIXES = ("ICCS0401", "ICCS0501", "ICCS0502")
 

@@ -83,8 +83,7 @@ def dimension(name: str) -> pl.Expr:
 def merge_flags(*columns: str) -> pl.Expr:
     """Union of the flag letters of several columns, sorted, each letter once; null when there are none.
 
-    A derived figure carries every flag of its inputs (indicators.md §2.6): a rate is provisional when
-    its population is.
+    A derived figure carries every flag of its inputs: a rate is provisional when its population is.
     """
     joined = pl.concat_str([pl.col(c).fill_null("") for c in columns])
     letters = joined.str.split("").list.eval(pl.element().filter(pl.element() != "")).list.unique().list.sort()

@@ -7,7 +7,7 @@ import polars as pl
 # Which dataset gives a territory's population, best first. A territory-year takes its figure from the first
 # source that has it, and the source is recorded on every rate, so a rate always says whose population it used.
 #
-# Convention (indicators.md §2.7): the 1 January population *as Eurostat had it when it computed its own crime
+# Convention (Eurostat's own): the 1 January population *as Eurostat had it when it computed its own crime
 # rates*. Eurostat does not recompute P_HTHAB for past years when populations are revised, so for countries the
 # oldest vintage in the bundle comes first (tps00001, ~2020 release, years to 2019), then the dedicated national
 # series (demo_pjan), then the regional table's NUTS 0 rows. Measured on the bundle, this order reproduces

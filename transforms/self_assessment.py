@@ -5,7 +5,8 @@ the self-assessment"); each function below says why it does what it does.
 
 A city is judged on its own values and, where the city *is* its NUTS 3 region (``territory_match =
 'same_territory'`` in published.geographies), on the region's values too: they describe the same people.
-Values from the bundled example registers never enter.
+Values from the bundled example registers never enter. The Partnership's Action 1 report names the six dimensions
+but publishes no scoring scale: the scales below are this project's, stated in full.
 """
 
 from __future__ import annotations

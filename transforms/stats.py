@@ -1,4 +1,4 @@
-"""Confidence limits, from scipy (indicators.md §2.1)."""
+"""Confidence limits, from scipy: exact Poisson (Garwood, 1936) for counts, Wilson score for shares."""
 
 from __future__ import annotations
 

@@ -1,11 +1,33 @@
-"""Comparing what is in the DuckDB file with the declared contract."""
+"""Checking frames and the DuckDB file against the declared contract (warehouse.metadata)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
+
 from warehouse.db import connect
-from warehouse.metadata import Table
+from warehouse.metadata import Table, conform
+
+
+def contract_problems(table: Table, frame: pl.DataFrame) -> list[str]:
+    """Everything wrong with a frame as a candidate for ``table``; empty when it may be published."""
+    try:
+        frame = conform(table, frame)
+    except (ValueError, pl.exceptions.PolarsError) as exc:
+        return [str(exc)]
+    problems = []
+    if frame.height == 0 and not table.may_be_empty:
+        problems.append(f"{table.qualified_name}: no rows (refusing to replace a table with nothing)")
+    for col in table.columns:
+        if not col.nullable and (nulls := frame[col.name].null_count()):
+            problems.append(f"{table.qualified_name}.{col.name}: {nulls} NULL values in a NOT NULL column")
+    dupes = frame.select(table.key).is_duplicated()
+    if dupes.any():
+        example = frame.filter(dupes).row(0, named=True)
+        key = {k: example[k] for k in table.key}
+        problems.append(f"{table.qualified_name}: {int(dupes.sum())} rows share a key, e.g. {key}")
+    return problems
 
 
 def published_schema_problems(db: Path, table: Table) -> list[str]:

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import duckdb
 
-# Files written this way stay readable by DuckDB 1.4+ clients (CLI, DBeaver, R), not only by 2.0
-# (ecosystem.md §0.9). The header's storage version is 67 for this setting.
+# Files written this way stay readable by DuckDB 1.4+ clients (CLI, DBeaver, R), not only by 2.0 (DuckDB's
+# storage_compatibility_version setting). The header's storage version is 67 for this setting.
 STORAGE_COMPATIBILITY = "v1.4.0"
 STORAGE_VERSION_V1_4 = 67
 
 
 def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the warehouse. Replacement scans are off: a misspelt table name must fail as 'table not found',
-    not silently resolve to a Python variable of that name (ecosystem.md §5.3)."""
+    not silently resolve to a Python variable of that name."""
     path = Path(path)
     config: dict[str, str | bool] = {"python_enable_replacements": False}
     if not read_only:
@@ -34,7 +34,7 @@ def storage_version(path: Path | str) -> int:
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    # fetchall, not fetchone: on DuckDB 2.0 a partly read result blocks the connection (ecosystem.md §5.4).
+    # fetchall, not fetchone: on DuckDB 2.0 a partly read result blocks the connection.
     rows = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, name]
     ).fetchall()

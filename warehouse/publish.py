@@ -6,7 +6,7 @@ against the contract (warehouse.metadata) before anything is written; then a new
 analysts' file (tables from their declared DDL, COMMENTs, the publication log), checkpointed, closed and
 fsynced, and ``os.replace`` puts it in place in one step.
 
-So (ecosystem.md §0.8, §5.1):
+So, as a DuckDB file has one writer or many readers (DuckDB documentation, "Concurrency"):
 - readers never block the pipeline and the pipeline never blocks readers: nobody but this function opens the
   new file, and a reader that has the old file open keeps reading the old, complete version;
 - a failure or a killed process at any moment leaves the previous file exactly as it was (the half-built
@@ -24,6 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
+from warehouse.contract import contract_problems
 from warehouse.db import connect, table_exists
 from warehouse.metadata import PUBLISHED_TABLES, Table, conform, quote_ident
 
@@ -40,26 +41,6 @@ _LOG_COMMENT = (
 
 class PublishError(RuntimeError):
     """The frames do not meet the contract; nothing was written."""
-
-
-def contract_problems(table: Table, frame: pl.DataFrame) -> list[str]:
-    """Everything wrong with a frame as a candidate for ``table``; empty when it may be published."""
-    try:
-        frame = conform(table, frame)
-    except (ValueError, pl.exceptions.PolarsError) as exc:
-        return [str(exc)]
-    problems = []
-    if frame.height == 0 and not table.may_be_empty:
-        problems.append(f"{table.qualified_name}: no rows (refusing to replace a table with nothing)")
-    for col in table.columns:
-        if not col.nullable and (nulls := frame[col.name].null_count()):
-            problems.append(f"{table.qualified_name}.{col.name}: {nulls} NULL values in a NOT NULL column")
-    dupes = frame.select(table.key).is_duplicated()
-    if dupes.any():
-        example = frame.filter(dupes).row(0, named=True)
-        key = {k: example[k] for k in table.key}
-        problems.append(f"{table.qualified_name}: {int(dupes.sum())} rows share a key, e.g. {key}")
-    return problems
 
 
 def snapshot_temp_files(db: Path) -> list[Path]:

@@ -1,8 +1,8 @@
 """Writing and reading the warehouse's working layers (``raw``, ``staging``, ``meta``) as Polars frames.
 
 Each write replaces one table inside a transaction: a failure leaves the previous table as it was.
-(The stock dagster-duckdb IO manager deletes then inserts in autocommit mode and cannot load on
-DuckDB 2.0; ecosystem.md §0.2 and §0.6.)
+(The stock dagster-duckdb IO manager deletes then inserts in autocommit mode, and it cannot load on
+DuckDB 2.0, whose ``execute()`` results no longer have ``.pl()``.)
 """
 
 from __future__ import annotations

@@ -1,8 +1,12 @@
-"""The GX suites in expectations/suites: valid and versioned, one per warehouse table, passing on a warehouse built
-from the bundled data, failing on crafted bad data, and keeping GX's own errors apart from data failures."""
+"""The GX suites, generated from the declarations (expectations.suites) plus the semantic rules: valid, one per
+warehouse table, following warehouse/metadata.py when it changes, passing on a warehouse built from the bundled data,
+failing on crafted bad data, keeping GX's own errors apart from data failures, and rendered as Data Docs that need
+no network."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -11,10 +15,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from expectations import gx_runner
+from expectations import gx_runner, rules, suites
 from expectations.gx_runner import GxMachineryError, GxOutcome
 from sources.eurostat import OBS_STATUS_CODES
-from warehouse.metadata import PUBLISHED_TABLES
+from warehouse import metadata
+from warehouse.metadata import PUBLISHED_TABLES, Column
 
 SUITES = gx_runner.suite_names()
 FIXED_RUN_TIME = datetime(2026, 1, 1, tzinfo=UTC)
@@ -53,7 +58,7 @@ def test_there_is_a_suite_per_layer() -> None:
 
 
 @pytest.mark.parametrize("name", SUITES)
-def test_suite_is_valid_gx_json_and_versioned(name: str) -> None:
+def test_suite_is_valid_gx_and_has_columns_and_a_row_band(name: str) -> None:
     import great_expectations as gx
 
     raw = gx_runner.load_suite(name)
@@ -61,16 +66,34 @@ def test_suite_is_valid_gx_json_and_versioned(name: str) -> None:
     assert suite.name == name
     assert len(suite.expectations) == len(raw["expectations"]) > 0
     layer, table = gx_runner.table_of(name)
-    meta = raw["meta"]
-    assert meta["layer"] == layer and meta["table"] == table
-    assert isinstance(meta["version"], int) and meta["version"] >= 1
+    assert raw["meta"]["layer"] == layer and raw["meta"]["table"] == table
     types = [e["type"] for e in raw["expectations"]]
     assert "expect_table_row_count_to_equal" not in types, "row counts are bands, never exact"
     (band,) = [e["kwargs"] for e in raw["expectations"] if e["type"] == "expect_table_row_count_to_be_between"]
     assert band["min_value"] < band["max_value"]
-    assert band["min_value"] <= meta["bundled_rows"] <= band["max_value"]
+    if name in rules.BUNDLED_ROWS:
+        assert band["min_value"] <= rules.BUNDLED_ROWS[name] <= band["max_value"]
     presence = {"expect_table_columns_to_match_ordered_list", "expect_table_columns_to_match_set"}
     assert presence & set(types), "every suite checks which columns are there"
+    kinds = [(e["type"], json.dumps(e["kwargs"], sort_keys=True)) for e in raw["expectations"]]
+    assert len(kinds) == len(set(kinds)), "no expectation twice"
+
+
+def test_suites_follow_a_column_added_to_the_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another developer adds a column to warehouse/metadata.py: every suite of that table checks it at once."""
+    table = metadata.INDICATOR_VALUES
+    added = Column("sample_size", "BIGINT", "Interviews the value rests on.", nullable=False)
+    wider = dataclasses.replace(table, columns=(*table.columns, added))
+    monkeypatch.setattr(suites, "INDICATOR_VALUES", wider)
+    monkeypatch.setattr(suites, "PUBLISHED_TABLES", tuple(wider if t is table else t for t in PUBLISHED_TABLES))
+
+    for name in ("published.indicator_values", "staging.indicator_values", "staging.crime_indicator_values"):
+        exps = suites.build_suite(name)["expectations"]
+        (columns,) = [e["kwargs"] for e in exps if e["type"] == "expect_table_columns_to_match_ordered_list"]
+        assert columns["column_list"][-1] == "sample_size"
+        assert {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "sample_size"}} in exps
+        kind = {"type": "expect_column_values_to_be_of_type", "kwargs": {"column": "sample_size", "type_": "int64"}}
+        assert kind in exps
 
 
 def test_every_warehouse_table_has_a_suite_and_every_suite_a_table(gx_tables: dict[str, pl.DataFrame]) -> None:
@@ -270,22 +293,49 @@ def test_a_table_missing_from_the_warehouse_is_an_error(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------------------------ Data Docs
 
 
-def test_data_docs_are_built_for_a_run(outcomes: dict[str, GxOutcome], tmp_path: Path) -> None:
-    index = gx_runner.build_data_docs(outcomes, tmp_path / "docs", run_time=FIXED_RUN_TIME)
-    assert index == tmp_path / "docs" / "index.html" and index.is_file()
+def test_data_docs_are_built_by_checkpoints_and_open_offline(
+    gx_tables: dict[str, pl.DataFrame], tmp_path: Path
+) -> None:
+    frames = {n: gx_tables[n] for n in ("published.indicators", "raw.iccs_labels", "staging.geographies")}
+    outcomes = gx_runner.build_data_docs(frames, tmp_path / "docs", run_time=FIXED_RUN_TIME)
+    assert all(o.ok for o in outcomes.values())
+    index = tmp_path / "docs" / "index.html"
     html = index.read_text(encoding="utf-8")
-    for name in SUITES:
-        assert name in html, f"{name} is not on the Data Docs index"
+    for name in frames:
+        assert name in html, f"{name} is not on the Data Docs index"  # the table is rendered in the page itself
         layer, table = gx_runner.table_of(name)
-        assert list((tmp_path / "docs" / "validations" / layer / table).rglob("*.html")), name
+        (page,) = (tmp_path / "docs" / "validations" / layer / table).rglob("*.html")
+        assert page.relative_to(tmp_path / "docs").as_posix() in html  # the index links each result
         assert (tmp_path / "docs" / "expectations" / layer / f"{table}.html").is_file(), name
-    assert "amazonaws.com/logo-long.png?" not in html
+    for page in (tmp_path / "docs").rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        loaded = re.findall(r"<(?:script|link|img)\b[^>]*(?:src|href)=[\"'](?:https?:)?//[^\"']+", text)
+        assert loaded == [], f"{page.name} loads {loaded[:3]} from the network"
+    logo = tmp_path / "docs" / "static" / "images" / "logo-long.png"
+    assert logo.is_file() and 'src="./static/images/logo-long.png"' in html
 
 
-def test_data_docs_are_deterministic(outcomes: dict[str, GxOutcome], tmp_path: Path) -> None:
-    some = {n: outcomes[n] for n in ("published.indicators", "raw.iccs_labels")}
+def test_data_docs_are_deterministic(gx_tables: dict[str, pl.DataFrame], tmp_path: Path) -> None:
+    """Same results, same run: the same pages, but for the time GX loaded each batch (``ge_load_time``)."""
+    frames = {n: gx_tables[n] for n in ("published.indicators", "raw.iccs_labels")}
+    load_time = re.compile(r"(ge_load_time</span>.*?>)[0-9T.]+Z<", re.DOTALL)
     pages = []
     for folder in ("a", "b"):
-        root = gx_runner.build_data_docs(some, tmp_path / folder, run_time=FIXED_RUN_TIME).parent
-        pages.append({p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*.html"))})
+        gx_runner.build_data_docs(frames, tmp_path / folder, run_time=FIXED_RUN_TIME)
+        root = tmp_path / folder
+        read = {p.relative_to(root): p.read_text(encoding="utf-8") for p in sorted(root.rglob("*.html"))}
+        pages.append({p: load_time.sub(r"\1<load time>", text) for p, text in read.items()})
     assert pages[0] == pages[1]
+    assert sum("<load time>" in text for text in pages[0].values()) == len(frames)
+
+
+@pytest.mark.parametrize("case", ["duplicate key", "share of 120", "row count far below the band"])
+def test_the_fast_path_gives_the_same_verdict_and_the_details(gx_tables: dict[str, pl.DataFrame], case: str) -> None:
+    """The asset checks compute GX's verdict only and re-run a failing suite for the details."""
+    name, mutate, expected = BAD_DATA[case]
+    fast = gx_runner.validate_fast(name, mutate(gx_tables[name]))
+    full = gx_runner.validate(name, mutate(gx_tables[name]))
+    assert (fast.passed, fast.failed, fast.errors) == (full.passed, full.failed, full.errors)
+    assert any(f.startswith(expected) for f in fast.failed)
+    good = gx_runner.validate_fast(name, gx_tables[name])
+    assert good.ok and good.statistics["evaluated_expectations"] == len(gx_runner.load_suite(name)["expectations"])

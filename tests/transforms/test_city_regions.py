@@ -295,3 +295,9 @@ def test_renumbered_german_codes_are_linked_by_name(by_code: dict[str, dict]) ->
     darmstadt = by_code["DE023C"]
     assert (darmstadt["nuts3_code"], darmstadt["lau_match"]) == ("DE711", "city_name")
     assert "Moers" in darmstadt["link_note"]
+
+
+def test_greater_city_codes_linked_to_the_city_proper_say_so(by_code: dict[str, dict]) -> None:
+    madrid = by_code["ES001C"]  # 'Madrid (greater city)' in the CITIES list, LAU 2019's ES001C1 is Madrid itself
+    assert madrid["lau_match"] == "city_id" and "calls this a greater city" in madrid["link_note"]
+    assert by_code["DE004C"]["link_note"] is None

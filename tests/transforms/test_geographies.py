@@ -143,3 +143,30 @@ def test_real_geographies_of_the_published_rates(raw_dir: Path, rates: tuple[pl.
     assert names["DE"] == "Germany"
     assert names.get("DE111", "Stuttgart, Stadtkreis") == "Stuttgart, Stadtkreis"
     assert out["country_code"].str.len_chars().eq(2).all()
+
+
+def test_city_links_are_joined_on_cities_only() -> None:
+    from transforms.city_regions import CITY_REGION_SCHEMA
+
+    links = pl.DataFrame(
+        [
+            {"geo_code": "AT001C", "nuts3_code": "AT130", "territory_match": "same_territory", "size_class": "XXL"},
+            {"geo_code": "AT", "nuts3_code": "AT130", "territory_match": "same_territory"},  # not a city: ignored
+        ],
+        schema=CITY_REGION_SCHEMA,
+    )
+    out = geographies(pl.Series(["AT001C"]), GEO_NAMES, CITY_NAMES, links)
+    assert out.columns == GEOGRAPHIES.column_names
+    assert out.select("geo_code", "nuts3_code", "territory_match", "size_class").rows() == [
+        ("AT", None, None, None),
+        ("AT001C", "AT130", "same_territory", "XXL"),
+    ]
+
+
+def test_real_published_cities_carry_their_region(raw_dir: Path, city_links: pl.DataFrame) -> None:
+    lists = {s.name: read_code_list(s.path(raw_dir)) for s in CODELISTS if s.reader == "codelist"}
+    out = geographies(pl.Series(["DE004C", "BE001C", "NO001C"]), lists["geo_codes"], lists["city_codes"], city_links)
+    rows = {r["geo_code"]: r for r in out.iter_rows(named=True)}
+    assert (rows["DE004C"]["nuts3_code"], rows["DE004C"]["territory_match"]) == ("DEA23", "same_territory")
+    assert (rows["BE001C"]["nuts3_code"], rows["BE001C"]["lau_match"]) == ("BE100", "documented_list")
+    assert rows["NO001C"]["nuts3_code"] is None and "not a city of LAU 2019" in rows["NO001C"]["link_note"]

@@ -160,10 +160,10 @@ def test_urb_percep_drop_counts_by_reason(dropped: pl.DataFrame, cells: dict) ->
         ("SAF_SAFE_CITY", "safe_walking_alone_at_night_city_2019", "2019", ("PS3514V", "PS3515V"), 57.9),
     ],
 )
-def test_brussels_shares_documented_in_domain_md(
+def test_brussels_shares_add_up_the_agreeing_answers(
     indicator_id, series_variant, period, codes, share, values: pl.DataFrame, cells: dict, bundled: bool
 ) -> None:
-    """domain.md §2.4: BE001C 'feel safe in this city' 2015 = 13.0 + 46.0; 'safe walking alone at night' 2019 =
+    """BE001C in urb_percep: 'feel safe in this city' 2015 = 13.0 + 46.0; 'safe walking alone at night' 2019 =
     14.7 + 43.2; the two live in different series_variants."""
     if not bundled:
         pytest.skip("figures of the bundled release")

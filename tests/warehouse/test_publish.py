@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from warehouse.catalogue import CATALOGUE, catalogue_frame
+from warehouse.contract import contract_problems
 from warehouse.db import STORAGE_VERSION_V1_4, connect, storage_version
 from warehouse.metadata import (
     CODE_LABELS,
@@ -21,7 +22,7 @@ from warehouse.metadata import (
     Table,
     empty_frame,
 )
-from warehouse.publish import PublishError, contract_problems, last_fingerprint, publish
+from warehouse.publish import PublishError, last_fingerprint, publish
 
 
 def _values(value: float = 2.0) -> pl.DataFrame:

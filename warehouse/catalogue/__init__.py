@@ -1,4 +1,4 @@
-"""The indicator catalogue (domain.md §3), described once per domain and assembled here: published as
+"""The indicator catalogue, described once per domain and assembled here: published as
 ``published.indicators``, used by the transforms for units and comparability, and rendered into the docs."""
 
 from __future__ import annotations

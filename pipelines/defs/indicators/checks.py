@@ -7,8 +7,8 @@ import polars as pl
 
 from expectations import indicator_values as rules
 from pipelines.defs.common import rules_result
+from warehouse.contract import contract_problems
 from warehouse.metadata import GEOGRAPHIES
-from warehouse.publish import contract_problems
 
 
 def _build_rule_check(name: str) -> dg.AssetChecksDefinition:
