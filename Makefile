@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # The environment is rebuilt when the lock file changes.
 STAMP := $(VENV)/.installed
 
-.PHONY: run test dev export quality lint format bench lock clean
+.PHONY: run test dev export quality lint format bench lock clean site
 # The Dagster UI listens on this host only; set HOST=0.0.0.0 to expose it on purpose.
 HOST ?= 127.0.0.1
 PORT ?= 3000
@@ -19,9 +19,17 @@ $(STAMP): requirements.lock
 run: $(STAMP)
 	$(PY) -m pipelines.run $(ARGS)
 
-## Run the test suite.
-test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+# The dashboard's browser tests drive Debian's Chromium (Playwright with executable_path; no browser download).
+CHROMIUM ?= /usr/bin/chromium
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null 2>&1 || { echo "The browser tests need Chromium at $(CHROMIUM): install Debian's 'chromium' package (apt-get install -y chromium) or set CHROMIUM=/path/to/chromium" >&2; exit 1; }
+	@echo "installing Debian's chromium for the dashboard's browser tests (apt-get, needs root) ..."
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || { echo "could not install chromium: run 'apt-get update && apt-get install -y chromium' as root, or set CHROMIUM=/path/to/chromium" >&2; exit 1; }
+
+## Run the test suite (installs Chromium for the browser tests when it is missing).
+test: $(STAMP) $(CHROMIUM)
+	URBAN_SAFETY_CHROMIUM=$(CHROMIUM) $(PY) -m pytest $(PYTEST_ARGS)
 
 ## Open the Dagster UI on http://$(HOST):$(PORT) with everything loaded (instance config: ./dagster.yaml).
 dev: $(STAMP)
@@ -30,6 +38,10 @@ dev: $(STAMP)
 ## Run every Great Expectations suite on the warehouse and write the Data Docs to warehouse/data_docs/.
 quality: $(STAMP)
 	$(PY) -m expectations.gx_runner --docs warehouse/data_docs
+
+## Rebuild the dashboard from the published tables into warehouse/site/ (or $$URBAN_SAFETY_SITE_DIR); make run does it too.
+site: $(STAMP)
+	$(PY) -m dashboard.build
 
 ## Write the published tables as CSV (spreadsheet-safe) into warehouse/exports/.
 export: $(STAMP)

@@ -1,11 +1,13 @@
-"""Benchmark of `make run`: wall time and peak memory of a full run and of a no-change re-run, and the forced full
-run side by side with a base commit.
+"""Benchmark of `make run`: wall time and peak memory of a full run and of a no-change re-run, the forced full
+run side by side with a base commit, and the dashboard build.
 
 Runs `python -m pipelines.run` as a subprocess (as `make run` does) on a temporary warehouse file, several
 times, and writes a Markdown table to bench/results.md. The base commit (``BENCH_BASE``, default the commit before
 issue 8) is checked out into a temporary git worktree and its forced full run is timed in the same process,
 alternating base and new runs so that other load on the machine hits both alike; the table reports the ratio of
-the fastest runs. Usage: `make bench` (or with REPEAT=n, BENCH_BASE=<commit>; BENCH_BASE= skips the comparison).
+the fastest runs. Then `python -m dashboard.build` (the whole site for every city and indicator, target <= 60 s)
+is timed on the warehouse the runs published. Usage: `make bench` (or with REPEAT=n, BENCH_BASE=<commit>;
+BENCH_BASE= skips the comparison).
 """
 
 from __future__ import annotations
@@ -24,17 +26,15 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BASE = "f1eb84f"  # the last commit before issue 8 (operations the Dagster way)
 
 
-def timed(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> tuple[float, float]:
+def timed(args: list[str], env: dict[str, str], cwd: Path = ROOT, module: str = "pipelines.run") -> tuple[float, float]:
     """(wall seconds, peak RSS of the child in MiB)."""
     start = time.perf_counter()
-    child = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.run", *args], cwd=cwd, env=env, stdout=subprocess.DEVNULL
-    )
+    child = subprocess.Popen([sys.executable, "-m", module, *args], cwd=cwd, env=env, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)  # this child's own rusage, not the running maximum
     wall = time.perf_counter() - start
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
-        raise SystemExit(f"pipelines.run exited {child.returncode}")
+        raise SystemExit(f"{module} exited {child.returncode}")
     return wall, usage.ru_maxrss / 1024
 
 
@@ -79,22 +79,30 @@ def side_by_side(base: str, repeat: int, tmp: Path) -> list[str]:
 def main() -> int:
     repeat = int(os.environ.get("REPEAT", "3"))
     base = os.environ.get("BENCH_BASE", DEFAULT_BASE)
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         env = _env(Path(tmp))
         first = [timed([], env)]
         rerun = [timed([], env) for _ in range(repeat)]
         forced = [timed(["--force"], env) for _ in range(repeat)]
+        site = Path(tmp) / "site"
+        dashboard = [timed(["--out", str(site)], env, module="dashboard.build") for _ in range(repeat)]
+        pages = len(list(site.rglob("*.html")))
+        charts = sum(p.read_text(encoding="utf-8").count('class="chart"') for p in site.rglob("*.html"))
         compared = side_by_side(base, repeat, Path(tmp)) if base else []
     rows = [
         ("first run, empty warehouse", first),
         ("re-run, nothing changed", rerun),
         ("forced full re-run (`ARGS=--force`)", forced),
+        (f"dashboard: whole site, {pages} pages, {charts} charts (`python -m dashboard.build`)", dashboard),
     ]
     lines = [
         "# `make run` benchmark",
         "",
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, bundled data, {repeat} repeats (median; peak RSS is the largest of the runs).",
+        f"{platform.python_version()}, bundled data, {repeat} repeats (median; peak RSS is the largest of the runs); "
+        f"1-minute load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after (other work on the "
+        "machine slows every row alike).",
         "",
         "| scenario | runs | median wall s | min s | max s | peak RSS MiB |",
         "|---|---|---|---|---|---|",

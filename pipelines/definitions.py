@@ -8,6 +8,7 @@ from pipelines.defs.assessment.assets import ASSESSMENT_ASSETS
 from pipelines.defs.assessment.checks import ASSESSMENT_CHECKS
 from pipelines.defs.automation.definitions import AUTOMATION_JOBS, AUTOMATION_SCHEDULES, AUTOMATION_SENSORS
 from pipelines.defs.crime.assets import CRIME_ASSETS
+from pipelines.defs.dashboard.assets import DASHBOARD_ASSETS
 from pipelines.defs.funding.assets import FUNDING_ASSETS
 from pipelines.defs.geography.assets import GEOGRAPHY_ASSETS
 from pipelines.defs.indicators.assets import INDICATOR_ASSETS
@@ -33,6 +34,7 @@ ALL_ASSETS = [
     *INDICATOR_ASSETS,
     *ASSESSMENT_ASSETS,
     *PUBLISHED_ASSETS,
+    *DASHBOARD_ASSETS,
 ]
 ALL_CHECKS = [
     *INDICATOR_CHECKS,

@@ -73,6 +73,19 @@ def first_failure(result: dg.ExecuteInProcessResult) -> str:
     return "run failed (see the Dagster event log)"
 
 
+def dashboard_site(result: dg.ExecuteInProcessResult) -> str | None:
+    """The dashboard's index page and size, from the materialisation of ``dashboard/site``."""
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        if materialization and materialization.asset_key.path == ["dashboard", "site"]:
+            meta = materialization.metadata
+            return (
+                f"{meta['path'].value} ({meta['pages'].value} pages, {meta['charts'].value} charts, "
+                f"built in {meta['build_seconds'].value} s; open it in a browser)"
+            )
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--force", action="store_true", help="recompute even if nothing changed")
@@ -89,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.force and work_db.exists() and last_fingerprint(db) == current:
         print("nothing changed since the last publication (same raw files, registers and code): tables kept")
         print(summary(db, work_db))
+        from dashboard import site_dir
+
+        if (site_dir(db) / "index.html").exists():
+            print(f"  dashboard: {site_dir(db) / 'index.html'} (unchanged; open it in a browser)")
         print(f"wall time: {time.perf_counter() - started:.1f} s")
         return 0
 
@@ -117,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         if materialization and "dropped_by_reason" in materialization.metadata:
             dropped.update(materialization.metadata["dropped_by_reason"].value)
     print(summary(db, work_db))
+    site = dashboard_site(result)
+    if site:
+        print(f"  dashboard: {site}")
     if dropped:
         print(f"  source cells without a published value: {sum(dropped.values()):,}, by indicator / source / reason:")
         for reason, rows in sorted(dropped.items()):

@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
+from pipelines.defs.dashboard.assets import DASHBOARD_ASSETS
 from pipelines.resources import UrbanSafetyPaths, WarehouseIOManager
 from sources.config import BUNDLED_REGISTERS_DIR
 from warehouse.db import connect
@@ -35,9 +36,14 @@ def resources_for(data_dir: Path, db: Path, registers_dir: Path = BUNDLED_REGIST
     }
 
 
-def materialize_all(data_dir: Path, db: Path, registers_dir: Path = BUNDLED_REGISTERS_DIR) -> dg.ExecuteInProcessResult:
+def materialize_all(
+    data_dir: Path, db: Path, registers_dir: Path = BUNDLED_REGISTERS_DIR, with_site: bool = False
+) -> dg.ExecuteInProcessResult:
+    """Every asset and check; the dashboard (dashboard/site, which only reads what was published) only when asked:
+    the session's shared warehouse (`built`) builds it once for tests/dashboard."""
+    assets = ALL_ASSETS if with_site else [a for a in ALL_ASSETS if a not in DASHBOARD_ASSETS]
     return dg.materialize(
-        [*ALL_ASSETS, *ALL_CHECKS],
+        [*assets, *ALL_CHECKS],
         resources=resources_for(data_dir, db, registers_dir),
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},

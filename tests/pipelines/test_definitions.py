@@ -54,6 +54,7 @@ ASSET_KEYS = {
     "published/indicators",
     "published/self_assessment",
     "published/self_assessment_positions",
+    "dashboard/site",
 }
 BLOCKING_CHECKS = {
     "staging/indicator_values": {
