@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 
 import polars as pl
-from scipy.stats import percentileofscore
 
 from warehouse.catalogue import CATALOGUE, Indicator
 from warehouse.metadata import SELF_ASSESSMENT, conform
@@ -218,6 +217,8 @@ def _position(values: pl.DataFrame, geos: pl.DataFrame) -> pl.DataFrame:
         pl.col("period")
         == pl.col("period").max().over(["indicator_id", "breakdown", "series_variant", "geo_level", "country_code"])
     )
+    from scipy.stats import percentileofscore  # imported when used: scipy.stats costs ~0.5 s at start-up
+
     records = []
     for key, peers in rows.partition_by(group, as_dict=True).items():
         if peers.height < MIN_PEERS:

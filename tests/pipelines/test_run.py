@@ -1,20 +1,113 @@
-"""`make run` (pipelines.run): a full run, then a no-change run that recomputes nothing."""
+"""`make run` (pipelines.run) on a persistent Dagster instance: every run is recorded there (what `make dev`
+shows), a no-change run recomputes nothing, and an edited parameter file re-runs exactly the assets that read it
+and their downstream (regression: the old fingerprint hashed only *.py, so that edit changed nothing)."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from pipelines import run
+from sources.config import PROJECT_ROOT
 from tests.pipelines.conftest import published_snapshot
+from warehouse.db import connect
+
+RUN_TIMEOUT = 300
+# What the survey sample sizes feed: the survey values, everything computed from the candidate indicator values,
+# and the publication (one multi-asset: all five published tables).
+SURVEY_AND_DOWNSTREAM = {
+    "staging/survey_indicator_values",
+    "staging/indicator_values",
+    "staging/geographies",
+    "staging/self_assessment",
+    "staging/crime_and_feeling",
+    "published/indicator_values",
+    "published/indicators",
+    "published/geographies",
+    "published/self_assessment",
+    "published/crime_and_feeling",
+}
 
 
-def test_run_then_rerun_without_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raw_dir: Path, capsys) -> None:
+def _project_copy(tmp_path: Path) -> Path:
+    """The code, parameters, suites and bundled data in a temporary folder (so a parameter can be edited)."""
+    copy = tmp_path / "project"
+    ignore = shutil.ignore_patterns("__pycache__", "*.duckdb*", "downloads", "exports", "data_docs")
+    for folder in ("sources", "transforms", "warehouse", "expectations", "pipelines", "data"):
+        shutil.copytree(PROJECT_ROOT / folder, copy / folder, ignore=ignore)
+    for name in ("requirements.lock", "dagster.yaml", "pyproject.toml"):
+        shutil.copyfile(PROJECT_ROOT / name, copy / name)
+    return copy
+
+
+def _make_run(project: Path) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("URBAN_SAFETY_", "DAGSTER_HOME"))}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.run"],
+        cwd=project,
+        env={**env, "PYTHONPATH": str(project)},
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
+def _survey_intervals(db: Path) -> list[tuple]:
+    with connect(db, read_only=True) as con:
+        return con.execute(
+            "SELECT indicator_id, geo_code, period, ci_low, ci_high FROM published.indicator_values "
+            "WHERE source_dataset = 'urb_percep' ORDER BY ALL"
+        ).fetchall()
+
+
+def _materialised_in(instance: dg.DagsterInstance, run_id: str) -> set[str]:
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+    return {r.event_log_entry.asset_materialization.asset_key.to_user_string() for r in records}
+
+
+def test_parameter_edit_reruns_exactly_the_survey_assets_and_their_downstream(tmp_path: Path) -> None:
+    project = _project_copy(tmp_path)
+    db = project / "warehouse" / "urban_safety.duckdb"
+    first = _make_run(project)
+    assert "published.indicator_values" in first and "wall time" in first
+    before = _survey_intervals(db)
+
+    # Surveys of 2019 interviewed twice as many people: every 2019 interval must narrow.
+    params = project / "transforms" / "parameters" / "survey_sample_sizes.csv"
+    text = params.read_text(encoding="utf-8")
+    assert "urb_percep,2019,*,700," in text
+    params.write_text(text.replace("urb_percep,2019,*,700,", "urb_percep,2019,*,1400,"), encoding="utf-8")
+    _make_run(project)
+
+    after = _survey_intervals(db)
+    assert len(after) == len(before)
+    changed = [(b, a) for b, a in zip(before, after, strict=True) if b != a]
+    assert changed, "the publication still holds the intervals of the old sample sizes"
+    assert all(str(a[2]).startswith("2019") for _, a in changed)
+    assert all((a[4] - a[3]) < (b[4] - b[3]) for b, a in changed)
+
+    instance = dg.DagsterInstance.from_config(str(project))
+    last = instance.get_run_records(limit=1)[0].dagster_run
+    assert _materialised_in(instance, last.run_id) == SURVEY_AND_DOWNSTREAM
+
+
+def test_run_is_recorded_in_the_instance_and_a_rerun_without_changes_recomputes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raw_dir: Path, capsys
+) -> None:
     db = tmp_path / "urban_safety.duckdb"
+    home = tmp_path / "dagster_home"
     monkeypatch.setenv("URBAN_SAFETY_DB", str(db))
     monkeypatch.setenv("URBAN_SAFETY_DATA_DIR", str(raw_dir))
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
 
     assert run.main([]) == 0
     first = capsys.readouterr().out
@@ -22,10 +115,27 @@ def test_run_then_rerun_without_changes(tmp_path: Path, monkeypatch: pytest.Monk
     assert "extra_regio" in first  # dropped observations are reported by reason
     before = published_snapshot(db)
 
+    # What `make dev` shows: the runs (observation, then materialisation) with every asset and check result.
+    instance = dg.DagsterInstance.from_config(str(home))
+    runs = instance.get_run_records()
+    assert [r.dagster_run.status for r in runs] == [dg.DagsterRunStatus.SUCCESS] * 2
+    materialised = _materialised_in(instance, runs[0].dagster_run.run_id)
+    assert {"raw/crim_off_cat", "staging/indicator_values", "published/indicator_values"} <= materialised
+    assert len(materialised) == len(instance.get_asset_keys()) - 19  # every computed asset (19 are sources)
+    checks = instance.get_records_for_run(
+        runs[0].dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    assert len(checks) >= 10
+    observed = instance.get_records_for_run(
+        runs[1].dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_OBSERVATION
+    ).records
+    assert len(observed) == 19  # every source file and the registers folder, with its sha256 as data version
+
     assert run.main([]) == 0
     second = capsys.readouterr().out
     assert "nothing changed" in second
     assert published_snapshot(db) == before
+    assert len(instance.get_run_records()) == 2  # no new run: nothing was stale
 
 
 def test_failed_run_exits_non_zero_and_names_the_file(

@@ -18,7 +18,7 @@ from warehouse.metadata import CRIME_AND_FEELING, SELF_ASSESSMENT
         "indicator_values": dg.AssetIn(key=["staging", "indicator_values"]),
         "geographies": dg.AssetIn(key=["staging", "geographies"]),
     },
-    group_name="staging_assessment",
+    group_name="stg_assessment",
     description=SELF_ASSESSMENT.description,
     metadata={
         "comment": "Candidate self-assessment (same columns as published.self_assessment).",
@@ -41,7 +41,7 @@ def self_assessment_table(indicator_values: pl.DataFrame, geographies: pl.DataFr
 @dg.asset(
     key=["staging", "crime_and_feeling"],
     ins={"indicator_values": dg.AssetIn(key=["staging", "indicator_values"])},
-    group_name="staging_assessment",
+    group_name="stg_assessment",
     description=CRIME_AND_FEELING.description,
     metadata={
         "comment": "Candidate crime-and-feeling comparison (same columns as published.crime_and_feeling).",

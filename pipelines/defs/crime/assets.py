@@ -15,7 +15,7 @@ from transforms.crime import city_homicide_counts, recorded_offence_rates
         "observations": dg.AssetIn(key=["staging", "observations"]),
         "population": dg.AssetIn(key=["staging", "population"]),
     },
-    group_name="staging_crime",
+    group_name="stg_crime",
     description="SEC_RECORDED_RATE (counts / population x 100000, exact Poisson limits) for every ICCS category, "
     "country and NUTS region, and SEC_HOM_COUNT_CITY; computed by us, never copied from Eurostat's rates.",
     metadata={"comment": "Crime indicator values (columns of published.indicator_values)."},

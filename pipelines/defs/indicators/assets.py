@@ -23,7 +23,7 @@ DOMAIN_VALUE_TABLES = [
 @dg.asset(
     key=["staging", "indicator_values"],
     ins={name: dg.AssetIn(key=["staging", name]) for name in DOMAIN_VALUE_TABLES},
-    group_name="staging_indicators",
+    group_name="stg_indicators",
     description="Every indicator value of every domain, in the published shape, checked by blocking asset "
     "checks before it is published.",
     metadata={
@@ -52,7 +52,7 @@ def indicator_values(**domain_values: pl.DataFrame) -> dg.Output[pl.DataFrame]:
         "geo_codes": dg.AssetIn(key=["raw", "geo_codes"]),
         "city_codes": dg.AssetIn(key=["raw", "city_codes"]),
     },
-    group_name="staging_indicators",
+    group_name="stg_indicators",
     description="Every territory with values, and its ancestors, named from the Eurostat code lists.",
     metadata={
         "comment": "Candidate geographies (same columns as published.geographies).",
