@@ -82,6 +82,17 @@ def first_failure(result: dg.ExecuteInProcessResult) -> str:
     return "run failed (see the Dagster event log)"
 
 
+def live_summary(observed: dg.ExecuteInProcessResult) -> str:
+    """What the observation run fetched (live mode), from the metadata of its observations."""
+    metadata = [e.asset_observation_data.asset_observation.metadata for e in observed.get_asset_observation_events()]
+    fetched = [m for m in metadata if "http_status" in m]
+    changed = sum(bool(m["live_changed"].value) for m in fetched)
+    failed = sum(m["http_status"].value == "failed" for m in fetched)
+    downloaded = sum(int(m["downloaded_bytes"].value) for m in fetched)
+    text = f"live: {len(fetched)} sources checked, {changed} changed, {downloaded:,} bytes downloaded"
+    return text + (f"; {failed} failed (previous copies kept; see the run's log)" if failed else "")
+
+
 def warehouse_matches_instance(instance: dg.DagsterInstance, db: Path, work_db: Path) -> bool:
     """The files hold what the instance believes: the analysts' file's last publication is the instance's latest
     materialisation of published/indicator_values (not a copy made elsewhere, not deleted)."""
@@ -169,6 +180,8 @@ def _run(force: bool, db: Path, work_db: Path, data: Path, started: float) -> in
             print(f"FAILED: {first_failure(observed)}", file=sys.stderr)
             print("published tables were not changed", file=sys.stderr)
             return 1
+        if live_mode():
+            print(live_summary(observed))
 
     # 2. What is stale, by the instance's records.
     graph = defs.resolve_asset_graph()

@@ -18,10 +18,12 @@ import time
 from pathlib import Path
 
 import pytest
+from filelock import Timeout
 
 from sources.config import PROJECT_ROOT
 from tests.pipelines.conftest import BuiltWarehouse, published_snapshot, work_db_for
 from warehouse.db import connect
+from warehouse.lock import writer_lock
 from warehouse.publish import snapshot_temp_files
 
 RUN_TIMEOUT = 180
@@ -67,6 +69,16 @@ def warehouse(built: BuiltWarehouse, tmp_path: Path) -> Path:
     return db
 
 
+def _held_by_another_process(work_db: Path) -> bool:
+    lock = writer_lock(work_db)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return True
+    lock.release()
+    return False
+
+
 def _kill_when(proc: subprocess.Popen, ready, extra_delay: float) -> bool:
     """SIGKILL the run once `ready()` holds (polled every 2 ms), after `extra_delay`; False if it finished first."""
     deadline = time.monotonic() + RUN_TIMEOUT
@@ -94,10 +106,21 @@ def test_sigkill_at_any_moment_leaves_old_or_new_and_the_next_run_completes(
     for moment, extra_delay in (("loading", 1.5), ("snapshot_half_written", 0.05), ("around_the_swap", 0.15)):
         proc = _start_run(warehouse, built.data_dir)
         started = time.monotonic()
+        lock_held_while_publishing: list[bool] = []
+
+        def publishing(lock_held_while_publishing=lock_held_while_publishing) -> bool:
+            if not snapshot_temp_files(warehouse):
+                return False
+            lock_held_while_publishing.append(_held_by_another_process(work_db_for(warehouse)))
+            return True
+
         if moment == "loading":
             killed = _kill_when(proc, lambda started=started: time.monotonic() - started > 0, extra_delay)
         else:
-            killed = _kill_when(proc, lambda: bool(snapshot_temp_files(warehouse)), extra_delay)
+            killed = _kill_when(proc, publishing, extra_delay)
+        if moment == "snapshot_half_written" and killed:
+            # The snapshot is being written by a run that holds the writer lock (taken when the run started).
+            assert lock_held_while_publishing == [True]
         kills += killed
         # The file opens and every table has exactly the rows its publication logged: the old publication, or
         # the killed run's complete new one (same inputs, so both hold the same rows).
