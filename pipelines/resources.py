@@ -78,6 +78,7 @@ class WarehouseIOManager(_HoldsWriterLock, dg.ConfigurableIOManager):
         if "dagster/column_schema" not in (context.output_metadata or {}):
             extra["dagster/column_schema"] = frame_metadata(obj)["dagster/column_schema"]
         context.add_output_metadata(extra)
+        context.log.info(f"{schema}.{name}: {obj.height:,} rows, {obj.width} columns written to {self.database}")
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:
         schema, name = context.asset_key.path

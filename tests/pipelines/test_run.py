@@ -14,6 +14,7 @@ import dagster as dg
 import pytest
 
 from pipelines import run
+from pipelines.definitions import defs
 from sources.config import PROJECT_ROOT
 from tests.pipelines.conftest import published_snapshot
 from warehouse.db import connect
@@ -74,12 +75,38 @@ def _materialised_in(instance: dg.DagsterInstance, run_id: str) -> set[str]:
     return {r.event_log_entry.asset_materialization.asset_key.to_user_string() for r in records}
 
 
-def test_parameter_edit_reruns_exactly_the_survey_assets_and_their_downstream(tmp_path: Path) -> None:
+def test_runs_are_recorded_in_the_instance_and_only_stale_assets_rerun(tmp_path: Path) -> None:
+    """One project copy, three `make run`s: the first materialises everything and is recorded in the instance
+    with its checks and source observations (what `make dev` shows); the second, with nothing changed, starts no
+    run; the third, after the sample sizes were edited, re-runs exactly the survey assets and their downstream."""
     project = _project_copy(tmp_path)
     db = project / "warehouse" / "urban_safety.duckdb"
     first = _make_run(project)
-    assert "published.indicator_values" in first and "wall time" in first
-    before = _survey_intervals(db)
+    assert "published.indicator_values" in first and "SEC_RECORDED_RATE" in first and "wall time" in first
+    assert "extra_regio" in first  # dropped observations are reported by reason
+    before = published_snapshot(db)
+    intervals = _survey_intervals(db)
+
+    # What `make dev` shows: the runs (observation, then materialisation) with every asset and check result.
+    instance = dg.DagsterInstance.from_config(str(project))  # DAGSTER_HOME defaults to the repository root
+    runs = instance.get_run_records()
+    assert [r.dagster_run.status for r in runs] == [dg.DagsterRunStatus.SUCCESS] * 2
+    materialised = _materialised_in(instance, runs[0].dagster_run.run_id)
+    graph = defs.resolve_asset_graph()
+    assert materialised == {k.to_user_string() for k in graph.materializable_asset_keys}
+    checks = instance.get_records_for_run(
+        runs[0].dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    assert len(checks) == sum(len(c.check_keys) for c in defs.asset_checks or [])  # none left "Not evaluated"
+    observed = instance.get_records_for_run(
+        runs[1].dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_OBSERVATION
+    ).records
+    assert len(observed) == len(graph.observable_asset_keys) == 19  # each source with its sha256 as data version
+
+    second = _make_run(project)
+    assert "nothing changed" in second
+    assert published_snapshot(db) == before
+    assert len(instance.get_run_records()) == 2  # no new run: nothing was stale
 
     # Surveys of 2019 interviewed twice as many people: every 2019 interval must narrow.
     params = project / "transforms" / "parameters" / "survey_sample_sizes.csv"
@@ -89,53 +116,13 @@ def test_parameter_edit_reruns_exactly_the_survey_assets_and_their_downstream(tm
     _make_run(project)
 
     after = _survey_intervals(db)
-    assert len(after) == len(before)
-    changed = [(b, a) for b, a in zip(before, after, strict=True) if b != a]
+    assert len(after) == len(intervals)
+    changed = [(b, a) for b, a in zip(intervals, after, strict=True) if b != a]
     assert changed, "the publication still holds the intervals of the old sample sizes"
     assert all(str(a[2]).startswith("2019") for _, a in changed)
     assert all((a[4] - a[3]) < (b[4] - b[3]) for b, a in changed)
-
-    instance = dg.DagsterInstance.from_config(str(project))
     last = instance.get_run_records(limit=1)[0].dagster_run
     assert _materialised_in(instance, last.run_id) == SURVEY_AND_DOWNSTREAM
-
-
-def test_run_is_recorded_in_the_instance_and_a_rerun_without_changes_recomputes_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raw_dir: Path, capsys
-) -> None:
-    db = tmp_path / "urban_safety.duckdb"
-    home = tmp_path / "dagster_home"
-    monkeypatch.setenv("URBAN_SAFETY_DB", str(db))
-    monkeypatch.setenv("URBAN_SAFETY_DATA_DIR", str(raw_dir))
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-
-    assert run.main([]) == 0
-    first = capsys.readouterr().out
-    assert "published.indicator_values" in first and "SEC_RECORDED_RATE" in first and "wall time" in first
-    assert "extra_regio" in first  # dropped observations are reported by reason
-    before = published_snapshot(db)
-
-    # What `make dev` shows: the runs (observation, then materialisation) with every asset and check result.
-    instance = dg.DagsterInstance.from_config(str(home))
-    runs = instance.get_run_records()
-    assert [r.dagster_run.status for r in runs] == [dg.DagsterRunStatus.SUCCESS] * 2
-    materialised = _materialised_in(instance, runs[0].dagster_run.run_id)
-    assert {"raw/crim_off_cat", "staging/indicator_values", "published/indicator_values"} <= materialised
-    assert len(materialised) == len(instance.get_asset_keys()) - 19  # every computed asset (19 are sources)
-    checks = instance.get_records_for_run(
-        runs[0].dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
-    ).records
-    assert len(checks) >= 10
-    observed = instance.get_records_for_run(
-        runs[1].dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_OBSERVATION
-    ).records
-    assert len(observed) == 19  # every source file and the registers folder, with its sha256 as data version
-
-    assert run.main([]) == 0
-    second = capsys.readouterr().out
-    assert "nothing changed" in second
-    assert published_snapshot(db) == before
-    assert len(instance.get_run_records()) == 2  # no new run: nothing was stale
 
 
 def test_failed_run_exits_non_zero_and_names_the_file(
