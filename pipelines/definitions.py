@@ -33,7 +33,7 @@ ON_CHANGE = (
         dg.AutomationCondition.code_version_changed()
         | dg.AutomationCondition.newly_missing()
         | dg.AutomationCondition.any_deps_match(
-            dg.AutomationCondition.data_version_changed() | dg.AutomationCondition.newly_requested()
+            dg.AutomationCondition.data_version_changed() | dg.AutomationCondition.will_be_requested()
         )
     ).since_last_handled()
     & ~dg.AutomationCondition.any_deps_missing()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
 from pipelines import run
 from pipelines.definitions import defs
@@ -123,6 +124,22 @@ def test_runs_are_recorded_in_the_instance_and_only_stale_assets_rerun(tmp_path:
     assert all((a[4] - a[3]) < (b[4] - b[3]) for b, a in changed)
     last = instance.get_run_records(limit=1)[0].dagster_run
     assert _materialised_in(instance, last.run_id) == SURVEY_AND_DOWNSTREAM
+
+    # The stale_assets sensor (declarative automation, for UI and scheduled operation) decides the same way:
+    # nothing on a tick after the run; after a source observed with new bytes, that source's raw asset and
+    # everything downstream of it, in one tick; then nothing again.
+    settled = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    assert settled.total_requested == 0
+    new_release = dg.AssetObservation(
+        asset_key=dg.AssetKey(["source", "crim_hom_ocit"]), tags={DATA_VERSION_TAG: "sha256 of a new release"}
+    )
+    instance.report_runless_asset_event(new_release)
+    tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=settled.cursor)
+    requested = {k for k in graph.materializable_asset_keys if tick.get_num_requested(k)}
+    raw = dg.AssetSelection.assets(dg.AssetKey(["raw", "crim_hom_ocit"]))
+    assert requested == raw.downstream().required_multi_asset_neighbors().resolve(graph)
+    assert dg.AssetKey(["raw", "crim_off_cat"]) not in requested
+    assert dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor).total_requested == 0
 
 
 def test_failed_run_exits_non_zero_and_names_the_file(
