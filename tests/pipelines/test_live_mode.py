@@ -109,3 +109,24 @@ def test_observing_a_source_fetches_only_in_live_mode(
     result = _observe_sources(paths, dg.DagsterInstance.ephemeral())
     assert result.success and len(result.get_asset_observation_events()) == 19
     assert httpserver.log == []
+
+
+def test_the_monthly_schedule_fetches_its_sources_and_nothing_else(live: Path, httpserver: HTTPServer) -> None:
+    """A scheduled run downloads (observing a source fetches it in live mode); it does not re-read old files."""
+    from sources.locations import SOURCE_LOCATIONS
+
+    paths = UrbanSafetyPaths(
+        data_dir=str(live / "downloads"), database=str(live / "d.duckdb"), work_database=str(live / "w.duckdb")
+    )
+    scheduled = build_definitions({"paths": paths, "warehouse_io": WarehouseIOManager(database=paths.work_database)})
+    job_name = scheduled.resolve_schedule_def("monthly_refresh").job_name
+    result = scheduled.resolve_job_def(job_name).execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    monthly = {name for name, loc in SOURCE_LOCATIONS.items() if loc.release_rhythm == "monthly"}
+    observed = {e.asset_key.path[-1]: e for e in result.get_asset_observation_events()}
+    assert set(observed) == monthly
+    assert [r.status_code for _, r in httpserver.log] == [200] * len(monthly)  # one download per monthly source
+    for event in observed.values():
+        metadata = event.asset_observation_data.asset_observation.metadata
+        assert metadata["live_changed"].value is True and metadata["downloaded_bytes"].value > 0
+    assert not (live / "w.duckdb").exists()  # fetching is all a scheduled run does; staleness does the rest
