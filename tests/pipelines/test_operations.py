@@ -27,7 +27,7 @@ from warehouse.db import connect
 from warehouse.lock import writer_lock
 from warehouse.publish import snapshot_temp_files
 
-RUN_TIMEOUT = 180
+RUN_TIMEOUT = 900  # a safety net for a stuck run, not a speed requirement (machines may be loaded)
 
 
 def _env(db: Path, data_dir: Path) -> dict[str, str]:

@@ -20,7 +20,7 @@ from sources.config import PROJECT_ROOT
 from tests.pipelines.conftest import published_snapshot
 from warehouse.db import connect
 
-RUN_TIMEOUT = 300
+RUN_TIMEOUT = 900  # a safety net for a stuck run, not a speed requirement
 # What the survey sample sizes feed: the survey values, everything computed from the candidate indicator values,
 # and the publication (one multi-asset: all five published tables).
 SURVEY_AND_DOWNSTREAM = {
