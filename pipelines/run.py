@@ -105,6 +105,28 @@ def warehouse_matches_instance(instance: dg.DagsterInstance, db: Path, work_db: 
     return published is not None and event is not None and event.run_id == published[0]
 
 
+def unchecked_candidates(instance: dg.DagsterInstance, defs: dg.Definitions) -> list[dg.AssetKey]:
+    """Assets whose latest materialisation has not passed every blocking check (a run stopped by a check leaves
+    a new candidate behind): they count as stale, so the next run re-checks them instead of publishing them."""
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+    blocking = [spec.key for c in defs.asset_checks or [] for spec in c.check_specs if spec.blocking]
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(blocking)
+    unchecked = []
+    for check_key in blocking:
+        materialised = instance.get_latest_materialization_event(check_key.asset_key)
+        record = latest.get(check_key)
+        passed = (
+            materialised is not None
+            and record is not None
+            and record.run_id == materialised.run_id
+            and record.status == AssetCheckExecutionRecordStatus.SUCCEEDED
+        )
+        if materialised is not None and not passed and check_key.asset_key not in unchecked:
+            unchecked.append(check_key.asset_key)
+    return unchecked
+
+
 def stale_selection(instance: dg.DagsterInstance, defs: dg.Definitions) -> list[dg.AssetKey]:
     """Stale or missing computed assets and everything downstream of them (Dagster's staleness, no recomputing)."""
     import dagster as dg
@@ -129,6 +151,7 @@ def stale_selection(instance: dg.DagsterInstance, defs: dg.Definitions) -> list[
     resolver.instance_queryer.prefetch_asset_records(graph.get_all_asset_keys())  # one query, not one per asset
     computed = list(graph.materializable_asset_keys)
     stale = [k for k in computed if resolver.get_status(k) in (StaleStatus.STALE, StaleStatus.MISSING)]
+    stale += [k for k in unchecked_candidates(instance, defs) if k not in stale]
     if not stale:
         return []
     return sorted(

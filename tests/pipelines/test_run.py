@@ -166,3 +166,34 @@ def test_failed_run_exits_non_zero_and_names_the_file(
     err = capsys.readouterr().err
     assert "demo_pjan_total_countries.json, line 1" in err
     assert "published tables were not changed" in err
+
+
+def test_a_candidate_whose_blocking_check_failed_stays_stale() -> None:
+    """Regression guard: a run stopped by a blocking check leaves a materialised, unchecked candidate behind; the
+    next `make run` must re-check it (it counts as stale), never publish it because only the publication looks
+    stale."""
+    outcome = {"passed": False}
+
+    @dg.asset
+    def candidate() -> int:
+        return 1
+
+    @dg.asset_check(asset=candidate, blocking=True)
+    def rule() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=outcome["passed"])
+
+    @dg.asset(deps=[candidate])
+    def published() -> None:
+        return None
+
+    toy = dg.Definitions(assets=[candidate, published], asset_checks=[rule])
+    instance = dg.DagsterInstance.ephemeral()
+    stopped = dg.materialize([candidate, published, rule], instance=instance, raise_on_error=False)
+    assert not stopped.success  # the check failed: nothing downstream ran
+    assert run.unchecked_candidates(instance, toy) == [dg.AssetKey("candidate")]
+    assert dg.AssetKey("candidate") in run.stale_selection(instance, toy)
+
+    outcome["passed"] = True
+    assert dg.materialize([candidate, published, rule], instance=instance).success
+    assert run.unchecked_candidates(instance, toy) == []
+    assert run.stale_selection(instance, toy) == []
