@@ -14,6 +14,8 @@ interleave. Runs appear in `make dev` with their materialisations, checks and lo
 from __future__ import annotations
 
 import argparse
+import atexit
+import os
 import sys
 import time
 from pathlib import Path
@@ -111,18 +113,18 @@ def unchecked_candidates(instance: dg.DagsterInstance, defs: dg.Definitions) -> 
     from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
     blocking = [spec.key for c in defs.asset_checks or [] for spec in c.check_specs if spec.blocking]
-    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(blocking)
+    completed = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
     unchecked = []
     for check_key in blocking:
         materialised = instance.get_latest_materialization_event(check_key.asset_key)
-        record = latest.get(check_key)
-        passed = (
-            materialised is not None
-            and record is not None
-            and record.run_id == materialised.run_id
-            and record.status == AssetCheckExecutionRecordStatus.SUCCEEDED
+        if materialised is None or check_key.asset_key in unchecked:
+            continue
+        # The latest completed evaluation (a run that stopped early leaves only a "planned" one behind).
+        history = instance.event_log_storage.get_asset_check_execution_history(check_key, limit=1, status=completed)
+        passed = bool(history) and (
+            history[0].run_id == materialised.run_id and history[0].status == AssetCheckExecutionRecordStatus.SUCCEEDED
         )
-        if materialised is not None and not passed and check_key.asset_key not in unchecked:
+        if not passed:
             unchecked.append(check_key.asset_key)
     return unchecked
 
@@ -181,8 +183,11 @@ def _run(force: bool, db: Path, work_db: Path, data: Path, started: float) -> in
 
     instance = open_instance()
     # Resources from the environment as it is now (not as it was when the module was first imported).
-    defs = build_definitions(default_resources())
-    job = defs.resolve_job_def(ALL_JOB)
+    import pipelines.definitions as code_location
+
+    resources = default_resources()
+    # The module's definitions were built from the environment at import; rebuild only if it changed since.
+    defs = code_location.defs if code_location.defs.resources == resources else build_definitions(resources)
     # Dagster's DEBUG event stream is for the UI; the terminal gets warnings and the summary below.
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -196,7 +201,7 @@ def _run(force: bool, db: Path, work_db: Path, data: Path, started: float) -> in
     if to_observe:
         names = ", ".join(k.path[-1] for k in to_observe)
         print(f"observing {len(to_observe)} sources ({names}) ...", flush=True)
-        observed = job.execute_in_process(
+        observed = defs.resolve_job_def(ALL_JOB).execute_in_process(
             instance=instance, asset_selection=to_observe, raise_on_error=False, run_config=quiet
         )
         if not observed.success:
@@ -224,7 +229,7 @@ def _run(force: bool, db: Path, work_db: Path, data: Path, started: float) -> in
     preload_in_background()
     total = len(graph.materializable_asset_keys)
     print(f"materialising {len(selection)} of {total} assets (stale or missing, and their downstream) ...", flush=True)
-    result = job.execute_in_process(
+    result = defs.resolve_job_def(ALL_JOB).execute_in_process(
         instance=instance, asset_selection=selection, raise_on_error=False, run_config=quiet
     )
     if not result.success:
@@ -248,4 +253,10 @@ def _run(force: bool, db: Path, work_db: Path, data: Path, started: float) -> in
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_code = main()
+    # Everything is written and closed by now. Run the exit handlers, then end the process without Python's
+    # module-by-module teardown of Dagster's object graph (~0.4 s, a fifth of a no-change run).
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(exit_code)

@@ -172,10 +172,12 @@ def test_a_candidate_whose_blocking_check_failed_stays_stale() -> None:
     """Regression guard: a run stopped by a blocking check leaves a materialised, unchecked candidate behind; the
     next `make run` must re-check it (it counts as stale), never publish it because only the publication looks
     stale."""
-    outcome = {"passed": False}
+    outcome = {"passed": False, "crash": False}
 
     @dg.asset
     def candidate() -> int:
+        if outcome["crash"]:
+            raise RuntimeError("the step fails before the candidate is written")
         return 1
 
     @dg.asset_check(asset=candidate, blocking=True)
@@ -197,3 +199,9 @@ def test_a_candidate_whose_blocking_check_failed_stays_stale() -> None:
     assert dg.materialize([candidate, published, rule], instance=instance).success
     assert run.unchecked_candidates(instance, toy) == []
     assert run.stale_selection(instance, toy) == []
+
+    # A later run that stops before the candidate (its check only "planned") leaves the checked one standing.
+    outcome["crash"] = True
+    crashed = dg.materialize([candidate, published, rule], instance=instance, raise_on_error=False)
+    assert not crashed.success
+    assert run.unchecked_candidates(instance, toy) == []
