@@ -9,13 +9,17 @@ STAMP := $(VENV)/.installed
 # The Dagster UI listens on this host only; set HOST=0.0.0.0 to expose it on purpose.
 HOST ?= 127.0.0.1
 PORT ?= 3000
+# The persistent Dagster instance `make run` records into and `make dev` shows (its dagster.yaml is read from here;
+# runs, event logs and schedules go to the git-ignored history/, storage/, schedules/ and logs/).
+DAGSTER_HOME ?= $(CURDIR)
+export DAGSTER_HOME
 
 $(STAMP): requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	@touch $(STAMP)
 
-## Materialise every asset on the bundled (or $$URBAN_SAFETY_DATA_DIR) data into the warehouse.
+## Bring the warehouse up to date on the bundled (or $$URBAN_SAFETY_DATA_DIR) data: only stale assets re-run.
 run: $(STAMP)
 	$(PY) -m pipelines.run $(ARGS)
 
@@ -31,9 +35,10 @@ $(CHROMIUM):
 test: $(STAMP) $(CHROMIUM)
 	URBAN_SAFETY_CHROMIUM=$(CHROMIUM) $(PY) -m pytest $(PYTEST_ARGS)
 
-## Open the Dagster UI on http://$(HOST):$(PORT) with everything loaded (instance config: ./dagster.yaml).
+## Open the Dagster UI on http://$(HOST):$(PORT) on the same instance as `make run` (`dg dev`, which supersedes
+## `dagster dev`; the project and its definitions module come from pyproject.toml [tool.dg]).
 dev: $(STAMP)
-	DAGSTER_HOME=$(CURDIR) $(VENV)/bin/dagster dev -m pipelines.definitions -h $(HOST) -p $(PORT)
+	$(VENV)/bin/dg dev --host $(HOST) --port $(PORT)
 
 ## Run every Great Expectations suite on the warehouse and write the Data Docs to warehouse/data_docs/.
 quality: $(STAMP)

@@ -40,7 +40,13 @@ def timed(args: list[str], env: dict[str, str], cwd: Path = ROOT, module: str = 
 
 def _env(folder: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("URBAN_SAFETY_") and k != "DAGSTER_HOME"}
-    return {**env, "URBAN_SAFETY_DB": str(folder / "bench.duckdb"), "URBAN_SAFETY_WORK_DB": str(folder / "work.duckdb")}
+    folder.mkdir(parents=True, exist_ok=True)
+    return {
+        **env,
+        "URBAN_SAFETY_DB": str(folder / "bench.duckdb"),
+        "URBAN_SAFETY_WORK_DB": str(folder / "work.duckdb"),
+        "DAGSTER_HOME": str(folder),
+    }
 
 
 def side_by_side(base: str, repeat: int, tmp: Path) -> list[str]:
@@ -81,7 +87,8 @@ def main() -> int:
     base = os.environ.get("BENCH_BASE", DEFAULT_BASE)
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
-        env = _env(Path(tmp))
+        # Its own warehouse and its own Dagster instance: the staleness of a temporary warehouse is recorded next to it.
+        env = {**_env(Path(tmp)), "DAGSTER_HOME": str(Path(tmp))}
         first = [timed([], env)]
         rerun = [timed([], env) for _ in range(repeat)]
         forced = [timed(["--force"], env) for _ in range(repeat)]

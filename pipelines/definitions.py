@@ -1,4 +1,4 @@
-"""The code location: every asset, check, job and schedule of the urban-safety pipeline."""
+"""The code location: every asset, check, job, schedule and sensor of the urban-safety pipeline."""
 
 from __future__ import annotations
 
@@ -19,23 +19,63 @@ from pipelines.defs.published.assets import PUBLISHED_ASSETS
 from pipelines.defs.published.checks import PUBLISHED_CHECKS
 from pipelines.defs.quality.checks import BLOCKING_GX_CHECKS, REPORT_GX_CHECKS
 from pipelines.defs.registers.assets import REGISTER_ASSETS, REGISTER_CHECKS
+from pipelines.defs.sources.assets import SOURCE_ASSETS
 from pipelines.defs.survey.assets import SURVEY_ASSETS
 from pipelines.resources import default_resources
+from pipelines.versions import code_version
 
-ALL_ASSETS = [
-    *RAW_ASSETS,
-    *QUARANTINE_ASSETS,
-    *OBSERVATION_ASSETS,
-    *GEOGRAPHY_ASSETS,
-    *CRIME_ASSETS,
-    *SURVEY_ASSETS,
-    *FUNDING_ASSETS,
-    *REGISTER_ASSETS,
-    *INDICATOR_ASSETS,
-    *ASSESSMENT_ASSETS,
-    *PUBLISHED_ASSETS,
-    *DASHBOARD_ASSETS,
-]
+# Layers whose assets are DuckDB tables (the dashboard's asset is a folder of pages).
+TABLE_LAYERS = ("raw", "staging", "published")
+# Who answers for every asset (shown in the UI and searchable there).
+OWNERS = ["team:urban_safety_data"]
+
+# Declarative automation (run by the `stale_assets` sensor when it is switched on): an asset is materialised
+# when its code version changed, when it is missing, or when an input got a new data version (or is being
+# requested in the same tick) — never merely because an input was re-materialised with the same data.
+ON_CHANGE = (
+    (
+        dg.AutomationCondition.code_version_changed()
+        | dg.AutomationCondition.newly_missing()
+        | dg.AutomationCondition.any_deps_match(
+            dg.AutomationCondition.data_version_changed() | dg.AutomationCondition.will_be_requested()
+        )
+    ).since_last_handled()
+    & ~dg.AutomationCondition.any_deps_missing()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("on new code or new data")
+
+
+def _operational(spec: dg.AssetSpec) -> dg.AssetSpec:
+    """Owners, code version, table name and automation on every computed asset (one place, not per decorator)."""
+    key = spec.key.to_user_string()
+    layer, name = spec.key.path
+    return spec.replace_attributes(
+        owners=OWNERS,
+        code_version=code_version(key),
+        automation_condition=ON_CHANGE,
+        metadata={**spec.metadata, **({"dagster/table_name": f"{layer}.{name}"} if layer in TABLE_LAYERS else {})},
+    )
+
+
+COMPUTED_ASSETS = dg.map_asset_specs(
+    _operational,
+    [
+        *RAW_ASSETS,
+        *QUARANTINE_ASSETS,
+        *OBSERVATION_ASSETS,
+        *GEOGRAPHY_ASSETS,
+        *CRIME_ASSETS,
+        *SURVEY_ASSETS,
+        *FUNDING_ASSETS,
+        *REGISTER_ASSETS,
+        *INDICATOR_ASSETS,
+        *ASSESSMENT_ASSETS,
+        *PUBLISHED_ASSETS,
+        *DASHBOARD_ASSETS,
+    ],
+)
+ALL_ASSETS = [*SOURCE_ASSETS, *COMPUTED_ASSETS]
 ALL_CHECKS = [
     *INDICATOR_CHECKS,
     *QUARANTINE_CHECKS,
@@ -46,18 +86,20 @@ ALL_CHECKS = [
     *REPORT_GX_CHECKS,
 ]
 
-# The GX report suites (every raw, staging and published table) run in their own job: the blocking ones on the
-# candidates are part of every run, the full report would double its time (README, "Operations").
+# Every check runs with its asset, the GX report suites included (warnings, not blocking): after any run the UI
+# shows each check's result for the latest materialisation, never "Not evaluated". Only stale assets re-run, so
+# the suites of unchanged tables are not re-run either.
 _report_checks = dg.AssetSelection.checks(*REPORT_GX_CHECKS)
 all_assets_job = dg.define_asset_job(
     "urban_safety_all",
-    selection=dg.AssetSelection.all() - _report_checks,
-    description="Read every source, compute every indicator, check, and publish.",
+    selection=dg.AssetSelection.all(),
+    description="Observe every source, read it, compute every indicator, check, and publish (everything, "
+    "changed or not; `make run` and the `stale_assets` sensor run only what is stale).",
 )
 quality_report_job = dg.define_asset_job(
     "quality_report",
     selection=_report_checks,
-    description="Run the Great Expectations suite of every raw, staging and published table.",
+    description="Re-run the Great Expectations suite of every raw, staging and published table on what is stored.",
 )
 
 

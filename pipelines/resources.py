@@ -8,11 +8,32 @@ import dagster as dg
 import polars as pl
 from pydantic import PrivateAttr
 
+from pipelines.observe import frame_metadata
 from sources.config import BUNDLED_REGISTERS_DIR, data_dir, db_path, registers_dir, work_db_path
 from warehouse import store
+from warehouse.lock import exclusive_writer
 
 
-class UrbanSafetyPaths(dg.ConfigurableResource):
+class _HoldsWriterLock:
+    """Resources that write hold the writer lock for the whole run (warehouse.lock): taken when the run sets them
+    up, released when it tears them down. Only runs lock; a sensor tick building a resource does not."""
+
+    def _lock_file(self) -> Path:
+        raise NotImplementedError
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        if context.dagster_run is not None:
+            self._held = exclusive_writer(self._lock_file(), log=context.log.info if context.log else None)
+            self._held.__enter__()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        held = getattr(self, "_held", None)
+        if held is not None:
+            self._held = None
+            held.__exit__(None, None, None)
+
+
+class UrbanSafetyPaths(_HoldsWriterLock, dg.ConfigurableResource):
     """The raw-data folder, the registers folder and the warehouse file (URBAN_SAFETY_DATA_DIR,
     URBAN_SAFETY_REGISTERS_DIR, URBAN_SAFETY_DB)."""
 
@@ -37,8 +58,11 @@ class UrbanSafetyPaths(dg.ConfigurableResource):
     def work_db_path(self) -> Path:
         return Path(self.work_database)
 
+    def _lock_file(self) -> Path:
+        return self.work_db_path
 
-class WarehouseIOManager(dg.ConfigurableIOManager):
+
+class WarehouseIOManager(_HoldsWriterLock, dg.ConfigurableIOManager):
     """Stores each asset's Polars frame as ``<layer>.<name>`` (key ``["raw", "crim_off_cat"]`` ->
     ``raw.crim_off_cat``), replacing the table in one transaction; loads it back as Polars.
 
@@ -49,12 +73,21 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
     database: str
     _written: dict[tuple[str, str], tuple[str, pl.DataFrame]] = PrivateAttr(default_factory=dict)
 
+    def _lock_file(self) -> Path:
+        return Path(self.database)
+
     def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
         schema, name = context.asset_key.path
         store.write_table(Path(self.database), schema, name, obj, context.definition_metadata.get("comment"))
         if any(run_id != context.run_id for run_id, _ in self._written.values()):
             self._written.clear()  # a new run: nothing of the last one is kept
         self._written[(schema, name)] = (context.run_id, obj)
+        # What the UI shows for every stored table: where it is and the columns it was written with.
+        extra: dict[str, object] = {"dagster/table_name": f"{schema}.{name}"}
+        if "dagster/column_schema" not in (context.output_metadata or {}):
+            extra["dagster/column_schema"] = frame_metadata(obj)["dagster/column_schema"]
+        context.add_output_metadata(extra)
+        context.log.info(f"{schema}.{name}: {obj.height:,} rows, {obj.width} columns written to {self.database}")
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:
         schema, name = context.asset_key.path

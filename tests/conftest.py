@@ -53,5 +53,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path):  # -> tests.
 
 @pytest.fixture(autouse=True)
 def _never_touch_the_real_warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A test that forgets to pass its own DB writes to a temp file, never to warehouse/urban_safety.duckdb."""
+    """A test that forgets to pass its own DB writes to a temp file, never to warehouse/urban_safety.duckdb, and
+    records its runs in a temporary Dagster instance, never in the repository's."""
     monkeypatch.setenv("URBAN_SAFETY_DB", str(tmp_path / "default.duckdb"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))

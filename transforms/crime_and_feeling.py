@@ -24,9 +24,6 @@ from __future__ import annotations
 import itertools
 
 import polars as pl
-from scipy.stats import binomtest
-from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
 
 from warehouse.metadata import CRIME_AND_FEELING, conform
 
@@ -50,6 +47,8 @@ def crime_change(k1: float, k2: float) -> tuple[float | None, float | None, floa
     n = round(k1 + k2)
     if n == 0:
         return None, None, None, 1.0
+    from scipy.stats import binomtest  # imported when used: scipy.stats costs ~0.5 s at start-up
+
     test = binomtest(round(k2), n, 0.5)
     ci = test.proportion_ci(confidence_level=1 - ALPHA, method="exact")
     ratio = k2 / k1 if k1 > 0 else None
@@ -61,6 +60,8 @@ def crime_change(k1: float, k2: float) -> tuple[float | None, float | None, floa
 def feeling_change(p1: float, n1: float, p2: float, n2: float) -> tuple[float, float, float, float]:
     """Change in percentage points of a survey share between two independent waves: the change, its Newcombe
     hybrid-score 95 % interval and the p-value of the score test (statsmodels), on the documented sizes."""
+    from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
+
     x1, x2 = p1 / 100 * n1, p2 / 100 * n2
     low, high = confint_proportions_2indep(x2, n2, x1, n1, method="newcomb", compare="diff", alpha=ALPHA)
     p_value = test_proportions_2indep(x2, n2, x1, n1, method="score", compare="diff").pvalue
@@ -190,6 +191,8 @@ def crime_and_feeling(values: pl.DataFrame) -> pl.DataFrame:
 def _decide(rows: list[dict]) -> pl.DataFrame:
     """q-values over every test in the table (Benjamini-Hochberg; a crime side that is not assessed is not a
     test), then the directions and the divergence."""
+    from statsmodels.stats.multitest import multipletests
+
     assessed = [r for r in rows if r["note"] is None]
     p_values = [r["crime_p_value"] for r in assessed] + [r["feeling_p_value"] for r in rows]
     q_values = iter(multipletests(p_values, alpha=ALPHA, method="fdr_bh")[1].tolist() if p_values else [])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 
 import polars as pl
-from scipy.stats import entropy
 
 from sources.registers import CONDITIONS, PYRAMID_LEVELS
 from warehouse.catalogue.action5 import CIM_CONDITIONS, PP_BALANCE, PP_LEVEL_SHARE
@@ -50,6 +49,8 @@ def evenness(weights: list[float]) -> float:
     """
     if len(weights) != len(PYRAMID_LEVELS) or sum(weights) <= 0 or min(weights) < 0:
         raise ValueError(f"evenness needs {len(PYRAMID_LEVELS)} non-negative weights with a positive sum: {weights}")
+    from scipy.stats import entropy  # imported when used: scipy.stats costs ~0.5 s at start-up
+
     h = float(entropy(weights))  # normalises the weights, natural log
     return max(0.0, round(h / math.log(len(PYRAMID_LEVELS)), 12))
 

@@ -15,7 +15,6 @@ import re
 import statistics
 
 import polars as pl
-from scipy.stats import percentileofscore
 
 from warehouse.catalogue import CATALOGUE, Indicator
 from warehouse.catalogue.survey import SURVEY_SERIES
@@ -467,6 +466,8 @@ def _compare(row: dict, pool: list[tuple[str, float, str | None]], sign: float) 
         band = "worse" if sign > 0 else "better"
     else:
         band = "similar"
+    from scipy.stats import percentileofscore  # imported when used: scipy.stats costs ~0.5 s at start-up
+
     scores = [sign * v for v in [*peer_values, row["compared_value"]]]
     percentile = float(percentileofscore(scores, sign * row["compared_value"], kind="mean"))
     return (*base, band, percentile, None)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from statsmodels.stats.proportion import proportion_confint
 
 from transforms.crime import DROP_SCHEMA
 from transforms.geographies import geo_level
@@ -77,6 +76,8 @@ def wilson_limits(share_pct: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.
     high = np.full_like(p, np.nan)
     ok = np.isfinite(n) & (n > 0)
     if ok.any():
+        from statsmodels.stats.proportion import proportion_confint  # imported when used (start-up time)
+
         lo, hi = proportion_confint(p[ok] * n[ok], n[ok], alpha=0.05, method="wilson")
         low[ok], high[ok] = lo * 100.0, hi * 100.0
     return low, high

@@ -2,7 +2,8 @@
 
 A text cell that starts with =, +, -, @, a tab or a carriage return is run as a formula by Excel, LibreOffice
 and Google Sheets (CSV / formula injection). Such cells get a leading apostrophe, which spreadsheets show as
-text; numbers are written as numbers (a negative number is data, not a formula).
+text; numbers are written as numbers (a negative number is data, not a formula). Files are UTF-8 with a
+byte-order mark (what Excel needs to read UTF-8; other tools skip it).
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def export_published_csv(db: Path, out_dir: Path) -> list[Path]:
             frame = con.sql(f"SELECT * FROM {quote_ident(table.schema)}.{quote_ident(table.name)}").pl()
             target = out_dir / f"{table.name}.csv"
             tmp = target.with_suffix(".csv.tmp")
-            neutralise_formulas(frame).write_csv(tmp)
+            # UTF-8 with a byte-order mark: Excel then reads accented names as written ("Köln", not "KÃ¶ln").
+            neutralise_formulas(frame).write_csv(tmp, include_bom=True)
             os.replace(tmp, target)
             written.append(target)
     return written

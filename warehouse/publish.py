@@ -26,6 +26,7 @@ import polars as pl
 
 from warehouse.contract import contract_problems
 from warehouse.db import connect, table_exists
+from warehouse.lock import exclusive_writer
 from warehouse.metadata import PUBLISHED_TABLES, Table, conform, quote_ident
 
 PUBLISH_LOG = "meta.publish_log"
@@ -68,8 +69,15 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def publish(db: Path, frames: dict[Table, pl.DataFrame], run_id: str, fingerprint: str) -> dict[str, int]:
-    """Replace the analysts' file ``db`` by a new snapshot holding ``frames``; returns rows per table."""
+def publish(
+    db: Path, frames: dict[Table, pl.DataFrame], run_id: str, fingerprint: str, work_db: Path | None = None
+) -> dict[str, int]:
+    """Replace the analysts' file ``db`` by a new snapshot holding ``frames``; returns rows per table.
+
+    ``fingerprint`` names what was published (the run passes the Dagster data versions of its inputs). The writer
+    lock of ``work_db`` (warehouse.lock; by default the lock next to ``db``) is held while leftovers of killed
+    publications are removed and the new snapshot is written and swapped in: a run already holds it, so this
+    only re-enters it."""
     db = Path(db)
     unknown = [t.qualified_name for t in frames if t not in PUBLISHED_TABLES]
     if unknown:
@@ -82,7 +90,12 @@ def publish(db: Path, frames: dict[Table, pl.DataFrame], run_id: str, fingerprin
         raise PublishError("refusing to publish:\n- " + "\n- ".join(problems))
 
     db.parent.mkdir(parents=True, exist_ok=True)
-    for stale in snapshot_temp_files(db):  # one writer at a time (dagster.yaml pool): these are leftovers
+    with exclusive_writer(work_db or db):
+        return _write_snapshot(db, frames, run_id, fingerprint)
+
+
+def _write_snapshot(db: Path, frames: dict[Table, pl.DataFrame], run_id: str, fingerprint: str) -> dict[str, int]:
+    for stale in snapshot_temp_files(db):  # under the writer lock: no other process is writing one now
         stale.unlink(missing_ok=True)
     previous_log = _previous_log(db)
     published_at = datetime.now(UTC).replace(tzinfo=None)

@@ -94,7 +94,7 @@ def test_a_failing_gx_suite_on_a_candidate_blocks_publication(
 
     result = materialize_all(built.data_dir, warehouse_copy)
 
-    [gx] = [e for e in result.get_asset_check_evaluations() if e.check_name == "gx_indicator_values"]
+    [gx] = [e for e in result.get_asset_check_evaluations() if e.check_name == "gx_staging_indicator_values"]
     assert not gx.passed
     assert not result.success
     assert not list(result.asset_materializations_for_node("publish_tables"))

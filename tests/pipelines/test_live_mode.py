@@ -1,10 +1,12 @@
 """Live mode end to end against a real local HTTP server serving the bundled files: the first `make run`
-downloads and publishes; a second run against the unchanged server downloads nothing (every request answered
-304, per the server's log) and re-processes nothing (the run reports no change and publishes nothing new).
-The upstream-change sensor requests a run only when a publisher's file changed."""
+downloads (observing a source asset fetches it) and publishes; a second run against the unchanged server
+downloads nothing (every request answered 304, per the server's log) and re-processes nothing (the run reports
+no change and publishes nothing new). The upstream_changes sensor only hashes local files (no request to any
+publisher) and requests a run only for the sources whose bytes differ from what the instance recorded."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -12,11 +14,21 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from pipelines import run
+from pipelines.definitions import build_definitions, defs
 from pipelines.defs.automation.definitions import upstream_changes
-from pipelines.resources import UrbanSafetyPaths
+from pipelines.defs.sources.assets import SOURCE_ASSETS
+from pipelines.resources import UrbanSafetyPaths, WarehouseIOManager
 from tests.pipelines.conftest import published_snapshot, work_db_for
-from tests.sources.test_fetch import Upstream, bundled, serve_all_sources, sha
+from tests.sources.test_fetch import serve_all_sources
 from warehouse.publish import last_publication
+
+
+def _observe_sources(paths: UrbanSafetyPaths, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+    """Observe every source asset through the main job (as `make run` and the schedules do)."""
+    job = build_definitions({"paths": paths, "warehouse_io": WarehouseIOManager(database=paths.work_database)})
+    return job.resolve_job_def("urban_safety_all").execute_in_process(
+        instance=instance, asset_selection=[k for a in SOURCE_ASSETS for k in a.keys]
+    )
 
 
 @pytest.fixture
@@ -44,7 +56,7 @@ def test_second_live_run_downloads_nothing_and_reprocesses_nothing(
     assert run.main([]) == 0
     second = capsys.readouterr().out
     assert "18 sources checked, 0 changed, 0 bytes downloaded" in second
-    assert "nothing changed since the last publication" in second
+    assert "nothing changed since the last run" in second
     requests = httpserver.log[18:]
     assert len(requests) == 18
     assert all(r.status_code == 304 for _, r in requests)
@@ -54,32 +66,67 @@ def test_second_live_run_downloads_nothing_and_reprocesses_nothing(
     assert work_db_for(db).stat().st_mtime_ns == work_mtime  # nothing re-processed
 
 
-def test_sensor_requests_a_run_only_when_upstream_changed(live: Path, httpserver: HTTPServer) -> None:
-    data = live / "downloads"
-    paths = UrbanSafetyPaths(data_dir=str(data), database=str(live / "db.duckdb"), work_database=str(live / "w.duckdb"))
-    first = upstream_changes(dg.build_sensor_context(resources={"paths": paths}))
-    assert isinstance(first, dg.RunRequest)  # the empty download folder is filled: 18 new files
+def test_sensor_hashes_local_files_and_requests_only_what_changed(
+    tmp_path: Path, raw_dir: Path, httpserver: HTTPServer
+) -> None:
+    data = tmp_path / "raw"
+    shutil.copytree(raw_dir, data)
+    paths = UrbanSafetyPaths(
+        data_dir=str(data), database=str(tmp_path / "db.duckdb"), work_database=str(tmp_path / "w")
+    )
+    instance = dg.DagsterInstance.ephemeral()
 
-    unchanged = upstream_changes(dg.build_sensor_context(resources={"paths": paths}))
-    assert isinstance(unchanged, dg.SkipReason)
-    assert "no upstream change" in unchanged.skip_message
+    def tick():
+        with dg.build_sensor_context(instance=instance, resources={"paths": paths}, definitions=defs) as context:
+            return upstream_changes(context)
 
-    # The publisher releases a new version of one file (new bytes, new ETag).
-    httpserver.clear()
-    serve_all_sources(httpserver)
-    from sources.locations import SOURCE_LOCATIONS
+    first = tick()
+    assert isinstance(first, dg.RunRequest)  # nothing recorded yet: every source is new
+    assert len(first.tags["changed_sources"].split(",")) == 19
 
-    path, _, query = SOURCE_LOCATIONS["crim_hom_ocit"].url.partition("://")[2].partition("/")[2].partition("?")
-    new_body = bundled("crim_hom_ocit").replace(b"A,NR,AT001C\t17 ", b"A,NR,AT001C\t18 ")
-    httpserver.handlers.insert(0, httpserver.expect_request("/" + path, query_string=query))
-    httpserver.handlers[0].respond_with_handler(Upstream(new_body, etag=f'"{sha(new_body)[:16]}"'))
-    changed = upstream_changes(dg.build_sensor_context(resources={"paths": paths}))
+    observed = _observe_sources(paths, instance)
+    assert observed.success
+    unchanged = tick()
+    assert isinstance(unchanged, dg.SkipReason) and "no source changed" in unchanged.skip_message
+
+    # A new release of one file is dropped into the data folder.
+    target = data / "eurostat_crime" / "estat_crim_hom_ocit.tsv"
+    target.write_bytes(target.read_bytes().replace(b"A,NR,AT001C\t17 ", b"A,NR,AT001C\t18 ", 1))
+    changed = tick()
     assert isinstance(changed, dg.RunRequest)
     assert changed.tags["changed_sources"] == "crim_hom_ocit"
+    selected = {k.to_user_string() for k in changed.asset_selection}
+    assert {"source/crim_hom_ocit", "raw/crim_hom_ocit", "published/indicator_values"} <= selected
+    assert not selected & {"source/crim_off_cat", "raw/crim_off_cat", "raw/geo_codes", "raw/esif_planned"}
+    assert httpserver.log == []  # the tick asked no publisher anything
 
 
-def test_live_mode_is_off_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_observing_a_source_fetches_only_in_live_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, httpserver: HTTPServer, raw_dir: Path
+) -> None:
     monkeypatch.delenv("URBAN_SAFETY_LIVE", raising=False)
-    paths = UrbanSafetyPaths(data_dir=str(tmp_path), database=str(tmp_path / "d"), work_database=str(tmp_path / "w"))
-    result = upstream_changes(dg.build_sensor_context(resources={"paths": paths}))
-    assert isinstance(result, dg.SkipReason) and "live mode is off" in result.skip_message
+    paths = UrbanSafetyPaths(data_dir=str(raw_dir), database=str(tmp_path / "d"), work_database=str(tmp_path / "w"))
+    result = _observe_sources(paths, dg.DagsterInstance.ephemeral())
+    assert result.success and len(result.get_asset_observation_events()) == 19
+    assert httpserver.log == []
+
+
+def test_the_monthly_schedule_fetches_its_sources_and_nothing_else(live: Path, httpserver: HTTPServer) -> None:
+    """A scheduled run downloads (observing a source fetches it in live mode); it does not re-read old files."""
+    from sources.locations import SOURCE_LOCATIONS
+
+    paths = UrbanSafetyPaths(
+        data_dir=str(live / "downloads"), database=str(live / "d.duckdb"), work_database=str(live / "w.duckdb")
+    )
+    scheduled = build_definitions({"paths": paths, "warehouse_io": WarehouseIOManager(database=paths.work_database)})
+    job_name = scheduled.resolve_schedule_def("monthly_refresh").job_name
+    result = scheduled.resolve_job_def(job_name).execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    monthly = {name for name, loc in SOURCE_LOCATIONS.items() if loc.release_rhythm == "monthly"}
+    observed = {e.asset_key.path[-1]: e for e in result.get_asset_observation_events()}
+    assert set(observed) == monthly
+    assert [r.status_code for _, r in httpserver.log] == [200] * len(monthly)  # one download per monthly source
+    for event in observed.values():
+        metadata = event.asset_observation_data.asset_observation.metadata
+        assert metadata["live_changed"].value is True and metadata["downloaded_bytes"].value > 0
+    assert not (live / "w.duckdb").exists()  # fetching is all a scheduled run does; staleness does the rest

@@ -96,4 +96,4 @@ def test_export_of_the_published_file_is_safe(tmp_path: Path) -> None:
 def test_dagster_ui_listens_on_localhost_unless_told_otherwise() -> None:
     makefile = (PROJECT_ROOT / "Makefile").read_text()
     assert re.search(r"^HOST \?= 127\.0\.0\.1$", makefile, re.M)
-    assert "dagster dev -m pipelines.definitions -h $(HOST)" in makefile
+    assert "dg dev --host $(HOST)" in makefile

@@ -18,7 +18,7 @@ from warehouse.metadata import CRIME_AND_FEELING, SELF_ASSESSMENT, SELF_ASSESSME
         "indicator_values": dg.AssetIn(key=["staging", "indicator_values"]),
         "geographies": dg.AssetIn(key=["staging", "geographies"]),
     },
-    group_name="staging_assessment",
+    group_name="stg_assessment",
     description=SELF_ASSESSMENT_POSITIONS.description,
     metadata={
         "comment": "Candidate comparisons with peers (same columns as published.self_assessment_positions).",
@@ -42,7 +42,7 @@ def self_assessment_positions_table(
         "geographies": dg.AssetIn(key=["staging", "geographies"]),
         "positions": dg.AssetIn(key=["staging", "self_assessment_positions"]),
     },
-    group_name="staging_assessment",
+    group_name="stg_assessment",
     description=SELF_ASSESSMENT.description,
     metadata={
         "comment": "Candidate self-assessment (same columns as published.self_assessment).",
@@ -69,7 +69,7 @@ def self_assessment_table(
 @dg.asset(
     key=["staging", "crime_and_feeling"],
     ins={"indicator_values": dg.AssetIn(key=["staging", "indicator_values"])},
-    group_name="staging_assessment",
+    group_name="stg_assessment",
     description=CRIME_AND_FEELING.description,
     metadata={
         "comment": "Candidate crime-and-feeling comparison (same columns as published.crime_and_feeling).",

@@ -21,7 +21,7 @@ from transforms.crime import (
         "observations": dg.AssetIn(key=["staging", "observations"]),
         "city_regions": dg.AssetIn(key=["staging", "city_regions"]),
     },
-    group_name="staging_crime",
+    group_name="stg_crime",
     description="For every city that is the same territory as its NUTS 3 region and every year: the homicide count "
     "of the city table (crim_hom_ocit) against the regional table's (crim_gen_reg, ICCS0101), their relative "
     "difference and whether they agree within max(1, 5 %). A disagreement is flagged on the city's rate.",
@@ -48,7 +48,7 @@ def homicide_city_vs_region_check(observations: pl.DataFrame, city_regions: pl.D
         "city_regions": dg.AssetIn(key=["staging", "city_regions"]),
         "check": dg.AssetIn(key=["staging", "homicide_city_vs_region"]),
     },
-    group_name="staging_crime",
+    group_name="stg_crime",
     description="SEC_HOM_RATE_CITY: homicides recorded in the city over the population of the NUTS 3 region that "
     "is the same territory, with exact Poisson limits; the note says when the city and regional tables are more "
     "than max(1, 5 %) apart that year (screened as sources_disagree).",
@@ -77,7 +77,7 @@ def city_homicide_rate_values(
         "population": dg.AssetIn(key=["staging", "population"]),
         "city_rates": dg.AssetIn(key=["staging", "city_homicide_rates"]),
     },
-    group_name="staging_crime",
+    group_name="stg_crime",
     description="SEC_RECORDED_RATE (counts / population x 100000, exact Poisson limits) for every ICCS category, "
     "country and NUTS region, SEC_HOM_COUNT_CITY and SEC_HOM_RATE_CITY; computed by us, never copied from "
     "Eurostat's rates.",

@@ -15,7 +15,7 @@ from transforms.funding import esif_planned_indicators
         "esif_planned": dg.AssetIn(key=["raw", "esif_planned"]),
         "population": dg.AssetIn(key=["staging", "population"]),
     },
-    group_name="staging_funding",
+    group_name="stg_funding",
     description="Planned EU, national and total ESIF 2014-2020 amounts per member state (GR published as EL) and "
     "thematic objective, exact to the cent, and per inhabitant (population on 1 January 2014); multi-country "
     "cooperation programmes kept apart as TC_MULTI, never split.",

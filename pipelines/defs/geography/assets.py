@@ -16,7 +16,7 @@ from transforms.city_regions import city_regions, read_overrides
         "city_codes": dg.AssetIn(key=["raw", "city_codes"]),
         "population": dg.AssetIn(key=["staging", "population"]),
     },
-    group_name="staging_geography",
+    group_name="stg_geography",
     description="Every city of the Urban Audit CITIES code list with its NUTS 3 region (NUTS 2016), territory match "
     "(same_territory / part_of_region / spans_regions), how it was linked (city_id, greater_city_id, city_name, "
     "documented_list), approximate population and EU-OECD size class; from the LAU 2019 table "

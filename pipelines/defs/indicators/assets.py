@@ -28,7 +28,7 @@ DOMAIN_VALUE_TABLES = [
         **{name: dg.AssetIn(key=["staging", name]) for name in DOMAIN_VALUE_TABLES},
         "homicide_check": dg.AssetIn(key=["staging", "homicide_city_vs_region"]),
     },
-    group_name="staging_indicators",
+    group_name="stg_indicators",
     description="Every indicator value of every domain, in the published shape, with its screening flags "
     "(transforms/screening.py), checked by blocking asset checks before it is published.",
     metadata={
@@ -64,7 +64,7 @@ def indicator_values(context, homicide_check: pl.DataFrame, **domain_values: pl.
         "city_codes": dg.AssetIn(key=["raw", "city_codes"]),
         "city_regions": dg.AssetIn(key=["staging", "city_regions"]),
     },
-    group_name="staging_indicators",
+    group_name="stg_indicators",
     description="Every territory with values, and its ancestors, named from the Eurostat code lists; cities with "
     "their NUTS 3 region, territory match, population and size class (staging.city_regions).",
     metadata={
@@ -94,7 +94,7 @@ def geography_table(
         "iccs_labels": dg.AssetIn(key=["raw", "iccs_labels"]),
         "esif_planned": dg.AssetIn(key=["raw", "esif_planned"]),
     },
-    group_name="staging_indicators",
+    group_name="stg_indicators",
     description="Labels of the codes in the published tables (ICCS, ESIF thematic objectives, Eurostat flags, the "
     "project's own codes), each with its source; candidate for published.code_labels.",
     metadata={

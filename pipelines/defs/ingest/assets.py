@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import dagster as dg
 import polars as pl
 
+from pipelines.defs.sources.assets import source_key
 from pipelines.observe import frame_metadata
 from pipelines.resources import UrbanSafetyPaths
 from sources.codelists import known_codes, read_code_list, read_dic
@@ -104,8 +105,9 @@ def build_raw_asset(source: SourceFile, group: str) -> dg.AssetsDefinition:
         metadata={"relpath": source.relpath, "comment": f"As read from {source.relpath}: {source.title}"},
         pool="duckdb_write",
         ins=ins,
+        deps=[source_key(source.name)],
     )
-    def _raw(paths: UrbanSafetyPaths, **code_lists: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    def _raw(context, paths: UrbanSafetyPaths, **code_lists: pl.DataFrame) -> dg.Output[pl.DataFrame]:
         path = source.path(paths.data_path)
         loaded_at = datetime.now(UTC).replace(tzinfo=None)
         if eurostat:
@@ -114,6 +116,10 @@ def build_raw_asset(source: SourceFile, group: str) -> dg.AssetsDefinition:
         else:
             frame, quarantine, extra = _read_other(source, path)
         frame = frame.with_columns(pl.lit(loaded_at).alias("loaded_at"))
+        context.log.info(
+            f"{source.relpath}: {frame.height:,} rows read, {quarantine.height:,} quarantined "
+            f"(sha256 {extra['sha256'][:12]})"
+        )
         store.write_table(
             paths.work_db_path,
             "raw",
@@ -135,12 +141,12 @@ def build_raw_asset(source: SourceFile, group: str) -> dg.AssetsDefinition:
     return _raw
 
 
-raw_crime_assets = [build_raw_asset(s, "raw_eurostat_crime") for s in EUROSTAT_CRIME]
-raw_population_assets = [build_raw_asset(s, "raw_eurostat_population") for s in EUROSTAT_POPULATION]
-raw_survey_assets = [build_raw_asset(s, "raw_eurostat_survey") for s in EUROSTAT_SURVEY]
-raw_cohesion_assets = [build_raw_asset(s, "raw_cohesion") for s in COHESION]
-raw_codelist_assets = [build_raw_asset(s, "raw_codelists") for s in CODELISTS]
-raw_reference_assets = [build_raw_asset(s, "raw_reference") for s in REFERENCE]
+raw_crime_assets = [build_raw_asset(s, "raw_crime") for s in EUROSTAT_CRIME]
+raw_population_assets = [build_raw_asset(s, "raw_population") for s in EUROSTAT_POPULATION]
+raw_survey_assets = [build_raw_asset(s, "raw_survey") for s in EUROSTAT_SURVEY]
+raw_cohesion_assets = [build_raw_asset(s, "raw_funding") for s in COHESION]
+raw_codelist_assets = [build_raw_asset(s, "raw_codes") for s in CODELISTS]
+raw_reference_assets = [build_raw_asset(s, "raw_codes") for s in REFERENCE]
 RAW_ASSETS = [
     *raw_crime_assets,
     *raw_population_assets,
@@ -157,7 +163,7 @@ ALL_RAW_NAMES = [
 @dg.asset(
     key=["staging", "quarantine"],
     deps=[dg.AssetKey(["raw", n]) for n in ALL_RAW_NAMES],
-    group_name="staging_observations",
+    group_name="stg_tidy",
     kinds={"polars", "duckdb"},
     io_manager_key="warehouse_io",
     pool="duckdb_write",
@@ -165,13 +171,14 @@ ALL_RAW_NAMES = [
     "and when it was read. Nothing in it reaches the published tables; nothing is lost either.",
     metadata={"comment": "Quarantined source rows (file, line, column, reason, raw text)."},
 )
-def quarantine(paths: UrbanSafetyPaths) -> dg.Output[pl.DataFrame]:
+def quarantine(context, paths: UrbanSafetyPaths) -> dg.Output[pl.DataFrame]:
     frames = [store.read_table(paths.work_db_path, "raw", quarantine_table(n)) for n in ALL_RAW_NAMES]
     frame = (
         pl.concat([f for f in frames if f.height], how="diagonal_relaxed")
         if any(f.height for f in frames)
         else (empty_quarantine().with_columns(pl.lit(None, dtype=pl.Datetime("us")).alias("loaded_at")))
     )
+    context.log.info(f"{frame.height:,} source rows in quarantine from {sum(bool(f.height) for f in frames)} files")
     return dg.Output(
         frame,
         metadata={

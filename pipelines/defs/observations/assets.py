@@ -17,7 +17,7 @@ EUROSTAT_TABLES = [s.name for s in EUROSTAT_CRIME + EUROSTAT_POPULATION + EUROST
 @dg.asset(
     key=["staging", "observations"],
     ins={name: dg.AssetIn(key=["raw", name]) for name in EUROSTAT_TABLES},
-    group_name="staging_observations",
+    group_name="stg_tidy",
     description="Every Eurostat cell in one tidy shape: dataset, dimensions (breakdown as 'name=code' pairs), "
     "unit, geo, period, value (NULL = ':' missing), observation and confidentiality status, and the file and "
     "line it came from.",
@@ -33,7 +33,7 @@ def observations(**raw_tables: pl.DataFrame) -> dg.Output[pl.DataFrame]:
 @dg.asset(
     key=["staging", "population"],
     ins={"observations": dg.AssetIn(key=["staging", "observations"])},
-    group_name="staging_observations",
+    group_name="stg_tidy",
     description="Population on 1 January, one figure per territory and year, with the dataset it was taken "
     "from. Precedence: " + ", ".join(f"{d} ({scope})" for d, _, scope in POPULATION_SOURCES) + ".",
     metadata={"comment": "Population denominators, one per territory and year."},

@@ -39,7 +39,7 @@ def build_gx_check(suite: str, blocking: bool) -> dg.AssetChecksDefinition:
 
     @dg.asset_check(
         asset=dg.AssetKey([layer, table]),
-        name=f"gx_{table}",
+        name=f"gx_{layer}_{table}",  # the layer too: staging and published tables share names
         blocking=blocking,
         description=f"Great Expectations suite {suite} ({len(gx_runner.load_suite(suite)['expectations'])} "
         "expectations: types, keys, ranges, codes, flags, row-count band).",

@@ -10,9 +10,16 @@ import dagster as dg
 import polars as pl
 
 from pipelines.defs.common import STAGING
+from pipelines.defs.sources.assets import REGISTERS, source_key
 from pipelines.resources import UrbanSafetyPaths
 from sources.config import registers_are_example
-from sources.registers import RegisterResult, read_collective_impact_register, read_prevention_register
+from sources.registers import (
+    COLLECTIVE_IMPACT_SCHEMA,
+    PREVENTION_SCHEMA,
+    RegisterResult,
+    read_collective_impact_register,
+    read_prevention_register,
+)
 from transforms.prevention import collective_impact_indicators, link_esif, prevention_pyramid_indicators
 from warehouse.catalogue import CATALOGUE_BY_ID
 from warehouse.metadata import DOMAIN_INDICATOR_VALUES, empty_frame
@@ -54,7 +61,8 @@ def _errors(register: str, result: RegisterResult | None) -> pl.DataFrame:
         ),
     },
     ins={"city_codes": dg.AssetIn(key=["raw", "city_codes"]), "esif_planned": dg.AssetIn(key=["raw", "esif_planned"])},
-    group_name="staging_registers",
+    group_name="stg_registers",
+    deps=[source_key(REGISTERS)],
     can_subset=False,
     pool="duckdb_write",
 )
@@ -74,8 +82,11 @@ def registers(context, paths: UrbanSafetyPaths, city_codes: pl.DataFrame, esif_p
     errors = pl.concat([_errors("prevention_pyramid", prevention), _errors("collective_impact", collective)])
     for e in errors.head(20).iter_rows(named=True):
         context.log.warning(f"{e['file']}, line {e['line']}, column {e['column']}: {e['message']}")
-    measures = link_esif(prevention.rows, programmes) if prevention is not None else pl.DataFrame()
-    initiatives = collective.rows if collective is not None else pl.DataFrame()
+    # A missing register is an empty table with the register's columns (the documented shape), not a crash.
+    measures = link_esif(
+        prevention.rows if prevention is not None else pl.DataFrame(schema=PREVENTION_SCHEMA), programmes
+    )
+    initiatives = collective.rows if collective is not None else pl.DataFrame(schema=COLLECTIVE_IMPACT_SCHEMA)
     status = {
         name: (
             "missing"
@@ -86,6 +97,8 @@ def registers(context, paths: UrbanSafetyPaths, city_codes: pl.DataFrame, esif_p
         )
         for name, result in (("prevention_pyramid", prevention), ("collective_impact", collective))
     }
+    for name, state in status.items():
+        context.log.info(f"{name} register in {folder}: {state}")
     meta = {"registers_dir": str(folder), "example_registers": registers_are_example(folder), **status}
     yield dg.Output(measures, "prevention_measures", metadata={"dagster/row_count": measures.height, **meta})
     yield dg.Output(
@@ -100,7 +113,7 @@ def registers(context, paths: UrbanSafetyPaths, city_codes: pl.DataFrame, esif_p
         "prevention_measures": dg.AssetIn(key=["staging", "prevention_measures"]),
         "collective_impact_initiatives": dg.AssetIn(key=["staging", "collective_impact_initiatives"]),
     },
-    group_name="staging_registers",
+    group_name="stg_registers",
     description="PP_LEVEL_SHARE (by count and by budget), PP_BALANCE (normalised Shannon evenness, empty levels "
     "named) and CIM_CONDITIONS (per condition, never summed) from the accepted registers; 'EXAMPLE DATA' in the "
     "note when the bundled example registers are used.",

@@ -15,7 +15,7 @@ from transforms.survey import SAMPLE_SIZES_CSV, load_sample_sizes, population_in
         "observations": dg.AssetIn(key=["staging", "observations"]),
         "population": dg.AssetIn(key=["staging", "population"]),
     },
-    group_name="staging_survey",
+    group_name="stg_survey",
     description="Shares agreeing (strongly + somewhat) per city and wave from urb_percep and national EU-SILC "
     "figures, with Wilson intervals on the surveys' documented sample sizes "
     f"({SAMPLE_SIZES_CSV.name}); the 2004-2015 and 2019 wordings are separate series variants. Plus CTX_POP.",
