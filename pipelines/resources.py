@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
-from sources.config import BUNDLED_REGISTERS_DIR, data_dir, db_path, registers_dir, work_db_path
+from sources.config import BUNDLED_REGISTERS_DIR, PARQUET_ROOT_ENV, data_dir, db_path, registers_dir, work_db_path
 from warehouse import store
 
 
@@ -19,6 +20,8 @@ class UrbanSafetyPaths(dg.ConfigurableResource):
     database: str  # the analysts' file: published tables only, replaced atomically by each publication
     work_database: str  # the pipeline's own file: raw, staging, meta
     registers_dir: str = str(BUNDLED_REGISTERS_DIR)
+    # Incident Parquet partitions; "" = ``incidents/`` next to the working file (URBAN_SAFETY_PARQUET_ROOT).
+    parquet_root: str = ""
 
     @property
     def data_path(self) -> Path:
@@ -35,6 +38,10 @@ class UrbanSafetyPaths(dg.ConfigurableResource):
     @property
     def work_db_path(self) -> Path:
         return Path(self.work_database)
+
+    @property
+    def parquet_root_path(self) -> Path:
+        return Path(self.parquet_root) if self.parquet_root else self.work_db_path.parent / "incidents"
 
 
 class WarehouseIOManager(dg.ConfigurableIOManager):
@@ -57,7 +64,11 @@ def default_resources() -> dict[str, object]:
     work = str(work_db_path())
     return {
         "paths": UrbanSafetyPaths(
-            data_dir=str(data_dir()), database=str(db_path()), work_database=work, registers_dir=str(registers_dir())
+            data_dir=str(data_dir()),
+            database=str(db_path()),
+            work_database=work,
+            registers_dir=str(registers_dir()),
+            parquet_root=os.environ.get(PARQUET_ROOT_ENV, ""),
         ),
         "warehouse_io": WarehouseIOManager(database=work),
     }

@@ -10,11 +10,18 @@ import polars as pl
 from warehouse.catalogue.action5 import ACTION5_INDICATORS
 from warehouse.catalogue.crime import CRIME_INDICATORS, RATE_UNIT, SEC_HOM_COUNT_CITY, SEC_RECORDED_RATE
 from warehouse.catalogue.funding import FUNDING_INDICATORS
+from warehouse.catalogue.incidents import INCIDENT_INDICATORS
 from warehouse.catalogue.indicator import Indicator
 from warehouse.catalogue.survey import SURVEY_INDICATORS
 from warehouse.metadata import INDICATORS, conform
 
-CATALOGUE: tuple[Indicator, ...] = (*CRIME_INDICATORS, *SURVEY_INDICATORS, *FUNDING_INDICATORS, *ACTION5_INDICATORS)
+CATALOGUE: tuple[Indicator, ...] = (
+    *CRIME_INDICATORS,
+    *SURVEY_INDICATORS,
+    *FUNDING_INDICATORS,
+    *ACTION5_INDICATORS,
+    *INCIDENT_INDICATORS,
+)
 CATALOGUE_BY_ID = {i.indicator_id: i for i in CATALOGUE}
 assert len(CATALOGUE_BY_ID) == len(CATALOGUE), "duplicate indicator_id in the catalogue"
 

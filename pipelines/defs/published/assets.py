@@ -11,8 +11,11 @@ from warehouse.catalogue import catalogue_frame
 from warehouse.metadata import (
     CRIME_AND_FEELING,
     GEOGRAPHIES,
+    INCIDENT_CHANGES,
+    INCIDENT_COMPLETENESS,
     INDICATOR_VALUES,
     INDICATORS,
+    LOCAL_INDICATOR_VALUES,
     PUBLISHED_TABLES,
     SELF_ASSESSMENT,
     Table,
@@ -25,6 +28,9 @@ STAGING_SOURCE: dict[Table, str] = {
     GEOGRAPHIES: "geographies",
     SELF_ASSESSMENT: "self_assessment",
     CRIME_AND_FEELING: "crime_and_feeling",
+    LOCAL_INDICATOR_VALUES: "local_indicator_values",
+    INCIDENT_COMPLETENESS: "incident_completeness",
+    INCIDENT_CHANGES: "incident_changes",
 }
 
 _SPECS = [
