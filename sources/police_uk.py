@@ -95,8 +95,9 @@ INCIDENT_SCHEMA: dict[str, pl.DataType] = {
     "source_file": pl.String(),
     "line": pl.Int64(),
 }
-# Monthly counts by force x LSOA x crime type x status (LSOA NULL = no location): what every indicator reads.
+# Monthly counts by file (= force) x LSOA x crime type x status (LSOA NULL = no location): what indicators read.
 COUNT_SCHEMA: dict[str, pl.DataType] = {
+    "source_file": pl.String(),
     "force": pl.String(),
     "falls_within": pl.String(),
     "lsoa_code": pl.String(),
@@ -105,6 +106,7 @@ COUNT_SCHEMA: dict[str, pl.DataType] = {
     "status": pl.String(),
     "incidents": pl.Int64(),
 }
+COUNT_KEYS = tuple(c for c in COUNT_SCHEMA if c != "incidents")
 INCIDENTS_FILE = "incidents.parquet"
 COUNTS_FILE = "counts.parquet"
 QUARANTINE_FILE = "quarantine.parquet"
@@ -276,9 +278,7 @@ def typed_rows(files: list[StreetFile]) -> pl.LazyFrame:
     reason, column, raw = _first_problem(checks)
     lf = lf.with_columns(reason.alias("q_reason"), column.alias("q_column"), raw.alias("q_raw"))
     ok = pl.col("q_reason").is_null()
-    first_of_id = (pl.int_range(pl.len()).over(pl.when(ok).then(pl.col("Crime ID"))) == 0) | pl.col(
-        "Crime ID"
-    ).is_null()
+    first_of_id = pl.when(ok).then(pl.col("Crime ID")).is_first_distinct() | pl.col("Crime ID").is_null()
     status = (
         pl.when(is_asb)
         .then(pl.lit(ANTI_SOCIAL_BEHAVIOUR))
@@ -389,35 +389,30 @@ def land_month(files: list[StreetFile], month: str, root: Path, *, force: bool =
             pl.col("q_raw").alias("value_raw"),
             pl.lit(DATASET).alias("dataset"),
         )
+        counts = good.group_by(*COUNT_KEYS).agg(pl.len().cast(pl.Int64).alias("incidents"))
         try:
-            good.sink_parquet(staging / INCIDENTS_FILE, compression="zstd", statistics=True)
-            qframe = quarantined.collect()
+            # One scan of the CSV feeds all three outputs (Polars runs the sinks together, sharing the scan).
+            pl.collect_all(
+                [
+                    good.sink_parquet(staging / INCIDENTS_FILE, compression="zstd", statistics=True, lazy=True),
+                    quarantined.sink_parquet(staging / QUARANTINE_FILE, lazy=True),
+                    counts.sink_parquet(staging / COUNTS_FILE, lazy=True),
+                ]
+            )
         except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
             for f in files:
                 error = locate_structural_error(f.path)
                 if error.line is not None:
                     raise error from exc
             raise SourceFormatError(files[0].path, f"cannot be read: {exc}") from exc
-        qframe = qframe.cast(QUARANTINE_SCHEMA)
-        qframe.write_parquet(staging / QUARANTINE_FILE)
-        landed = pl.scan_parquet(staging / INCIDENTS_FILE)
-        counts = (
-            landed.group_by("force", "falls_within", "lsoa_code", "lsoa_name", "crime_type", "status")
-            .agg(pl.len().cast(pl.Int64).alias("incidents"))
-            .sort("force", "lsoa_code", "crime_type", "status", nulls_last=True)
-            .collect()
-        )
-        counts.write_parquet(staging / COUNTS_FILE)
-        per_file = (
-            pl.concat(
-                [
-                    landed.group_by("source_file").agg(pl.len().cast(pl.Int64).alias("n")).collect(),
-                    qframe.group_by("source_file").agg(pl.len().cast(pl.Int64).alias("n")),
-                ]
-            )
-            .group_by("source_file")
-            .agg(pl.col("n").sum())
-        )
+        qframe = pl.read_parquet(staging / QUARANTINE_FILE).cast(QUARANTINE_SCHEMA)
+        counts = pl.read_parquet(staging / COUNTS_FILE)
+        per_file = pl.concat(
+            [
+                counts.group_by("source_file").agg(pl.col("incidents").sum().alias("n")),
+                qframe.group_by("source_file").agg(pl.len().cast(pl.Int64).alias("n")),
+            ]
+        ).group_by("source_file").agg(pl.col("n").sum())
         landing = MonthLanding(month, target, shas)
         landing.rows_by_status = {
             s: int(n) for s, n in counts.group_by("status").agg(pl.col("incidents").sum()).sort("status").iter_rows()
