@@ -74,28 +74,11 @@ def first_failure(result: dg.ExecuteInProcessResult) -> str:
 
 
 def land_incident_partitions(defs: dg.Definitions, paths, instance: dg.DagsterInstance, run_config: dict) -> str | None:
-    """Run the partitioned incident jobs for the partitions whose input changed: each police.uk month whose files
-    (names, sizes, times) or code differ from its landed manifest, one run per month, and the SSMSI years when
-    any is missing or its file changed. Returns the first failure, or None."""
-    from pipelines.defs.incidents.assets import POLICE_JOB, SSMSI_FOLDER, SSMSI_JOB
-    from sources import police_uk, ssmsi
+    """Run the partitioned incident jobs for the partitions whose input changed, one run per partition (a failing
+    month fails alone). Returns the first failure, or None."""
+    from pipelines.defs.incidents.assets import partitions_to_land
 
-    todo: list[tuple[str, str]] = []
-    for month, files in police_uk.discover(paths.data_path).items():
-        manifest = police_uk.read_manifest(police_uk.month_folder(paths.parquet_root_path, month))
-        if (
-            manifest is None
-            or manifest.get("stats") != police_uk.file_stats(files)
-            or manifest.get("code_version") != police_uk.code_version()
-        ):
-            todo.append((POLICE_JOB, month))
-    ssmsi_file = paths.data_path / ssmsi.FILE
-    if ssmsi_file.is_file():
-        version = f"sha256:{police_uk.file_sha256(ssmsi_file)[:12]}"
-        for year in ssmsi.years(ssmsi_file):
-            landed = paths.parquet_root_path / SSMSI_FOLDER / f"year={year}" / "rows.parquet"
-            if not landed.is_file() or pl_first_version(landed) != version:
-                todo.append((SSMSI_JOB, str(year)))
+    todo = partitions_to_land(paths)
     if todo:
         print(f"landing {len(todo)} incident partition(s): {', '.join(k for _, k in todo)}", flush=True)
     for job_name, key in todo:
@@ -105,13 +88,6 @@ def land_incident_partitions(defs: dg.Definitions, paths, instance: dg.DagsterIn
         if not result.success:
             return f"partition {key} of {job_name}: {first_failure(result)}"
     return None
-
-
-def pl_first_version(parquet: Path) -> str | None:
-    import polars as pl
-
-    versions = pl.scan_parquet(parquet).select(pl.col("source_version").first()).collect()
-    return versions.item() if versions.height else None
 
 
 def main(argv: list[str] | None = None) -> int:

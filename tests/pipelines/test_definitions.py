@@ -27,6 +27,8 @@ ASSET_KEYS = {
     "raw/ilc_scp19",
     "raw/tps00001",
     "raw/urb_percep",
+    "raw/police_uk_street",
+    "raw/ssmsi_dep",
     "staging/collective_impact_initiatives",
     "staging/crime_and_feeling",
     "staging/crime_indicator_values",
@@ -41,11 +43,17 @@ ASSET_KEYS = {
     "staging/register_indicator_values",
     "staging/self_assessment",
     "staging/survey_indicator_values",
+    "staging/local_indicator_values",
+    "staging/incident_completeness",
+    "staging/incident_changes",
     "published/crime_and_feeling",
     "published/geographies",
     "published/indicator_values",
     "published/indicators",
     "published/self_assessment",
+    "published/local_indicator_values",
+    "published/incident_completeness",
+    "published/incident_changes",
 }
 BLOCKING_CHECKS = {
     "staging/indicator_values": {
@@ -58,6 +66,13 @@ BLOCKING_CHECKS = {
     "staging/geographies": {"contract_geographies", "gx_geographies"},
     "staging/self_assessment": {"rules_self_assessment", "gx_self_assessment"},
     "staging/crime_and_feeling": {"no_break_spanned_crime_and_feeling", "gx_crime_and_feeling"},
+    "staging/local_indicator_values": {
+        "contract_local_indicator_values",
+        "evidence_local_indicator_values",
+        "no_anti_social_behaviour_in_crime",
+    },
+    "staging/incident_completeness": {"contract_incident_completeness"},
+    "staging/incident_changes": {"contract_incident_changes"},
 }
 
 
@@ -82,7 +97,16 @@ def test_every_asset_is_described_grouped_and_kinded() -> None:
 
 def test_published_tables_declare_their_column_schema_and_publish_tag() -> None:
     graph = defs.resolve_asset_graph()
-    for name in ("indicator_values", "indicators", "geographies", "self_assessment", "crime_and_feeling"):
+    for name in (
+        "indicator_values",
+        "indicators",
+        "geographies",
+        "self_assessment",
+        "crime_and_feeling",
+        "local_indicator_values",
+        "incident_completeness",
+        "incident_changes",
+    ):
         node = graph.get(dg.AssetKey(["published", name]))
         assert node.metadata["dagster/column_schema"].columns
         assert node.tags.get("publish") == "dashboard"
@@ -118,7 +142,8 @@ def test_jobs_schedules_follow_release_rhythms_and_sensor() -> None:
 
 
 def test_writers_are_serialised_by_the_instance_configuration() -> None:
-    """Every asset that writes DuckDB is in the duckdb_write pool; dagster.yaml gives pools one slot."""
+    """Every asset that writes DuckDB is in the duckdb_write pool; dagster.yaml gives pools one slot. The incident
+    partitions write Parquet only, each its own month or year folder: pool parquet_write."""
     import yaml
 
     from sources.config import PROJECT_ROOT
@@ -127,4 +152,5 @@ def test_writers_are_serialised_by_the_instance_configuration() -> None:
     assert config["concurrency"]["pools"]["default_limit"] == 1
     graph = defs.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
-        assert graph.get(key).pools == {"duckdb_write"}, key
+        expected = {"parquet_write"} if graph.get(key).group_name == "raw_incidents" else {"duckdb_write"}
+        assert graph.get(key).pools == expected, key

@@ -88,38 +88,50 @@ def build_police_uk_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefin
         "LSOA x crime type, the quarantine and a manifest. Publisher: Home Office / police forces; licence: Open "
         "Government Licence v3.0.",
     )
-    def _police_uk(context, paths: UrbanSafetyPaths):
+    def _police_uk(context, paths: UrbanSafetyPaths) -> dg.MaterializeResult:
+        # One key, or a range in one run (a UI backfill as a single run): each month lands on its own, atomically.
         found = police_uk.discover(paths.data_path)
+        per_month: dict[str, dict[str, object]] = {}
+        versions = []
         for month in context.partition_keys:
             files = found.get(month)
             if not files:
                 # A month inside the range without a file: nothing to land, and it must not read as zero crime.
                 police_uk.remove_month(paths.parquet_root_path, month)
-                yield dg.MaterializeResult(
-                    asset_key=POLICE_KEY,
-                    metadata={"month": month, "month_present": False, "rows_read": 0},
-                )
+                per_month[month] = {"month_present": False}
                 continue
             landing = police_uk.land_month(files, month, paths.parquet_root_path)
             context.log.info(
                 f"{month}: {'kept (unchanged)' if landing.reused else 'landed'} {landing.rows_read} rows, "
                 f"{landing.quarantined} quarantined"
             )
-            yield dg.MaterializeResult(
-                asset_key=POLICE_KEY,
-                data_version=dg.DataVersion(_version(landing.files)),
-                metadata={
-                    "month": month,
-                    "month_present": True,
-                    "reused": landing.reused,
-                    "files": ", ".join(landing.files),
-                    "rows_read": landing.rows_read,
-                    "rows_by_status": landing.rows_by_status,
-                    "quarantined_rows": landing.quarantined,
-                    "quarantined_by_reason": landing.quarantined_by_reason,
-                    "parquet": str(landing.folder),
-                },
-            )
+            versions.append(_version(landing.files))
+            per_month[month] = {
+                "month_present": True,
+                "reused": landing.reused,
+                "files": ", ".join(landing.files),
+                "rows_read": landing.rows_read,
+                "rows_by_status": landing.rows_by_status,
+                "quarantined_by_reason": landing.quarantined_by_reason,
+            }
+        months = [m for m, d in per_month.items() if d["month_present"]]
+        return dg.MaterializeResult(
+            data_version=dg.DataVersion(" / ".join(versions))
+            if len(context.partition_keys) == 1 and versions
+            else None,
+            metadata={
+                "months": ", ".join(context.partition_keys),
+                "months_missing": ", ".join(m for m in per_month if m not in months) or "none",
+                "months_reused": sum(1 for m in months if per_month[m]["reused"]),
+                "rows_read": sum(int(per_month[m]["rows_read"]) for m in months),
+                "quarantined_rows": sum(
+                    sum(per_month[m]["quarantined_by_reason"].values())
+                    for m in months  # type: ignore[union-attr]
+                ),
+                "per_month": per_month,
+                "parquet": str(police_uk.month_folder(paths.parquet_root_path, "*")),
+            },
+        )
 
     return _police_uk
 
@@ -140,11 +152,12 @@ def build_ssmsi_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinitio
         "Parquet (<parquet root>/ssmsi/year=YYYY/). Publisher: SSMSI, Ministère de l'Intérieur; licence: Licence "
         "Ouverte v2.0.",
     )
-    def _ssmsi(context, paths: UrbanSafetyPaths):
+    def _ssmsi(context, paths: UrbanSafetyPaths) -> dg.MaterializeResult:
         path = paths.data_path / ssmsi.FILE
         if not path.is_file():
             raise SourceFormatError(path, f"missing: expected {ssmsi.FILE} in {paths.data_path}")
         table = ssmsi.read_ssmsi(path)
+        rows_by_year = {}
         for key in context.partition_keys:
             year = int(key)
             rows = table.rows.filter(pl.col("year") == year)
@@ -153,20 +166,19 @@ def build_ssmsi_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinitio
             temp = target / f".tmp-{uuid.uuid4().hex[:8]}.parquet"
             rows.with_columns(pl.lit(table.source_version).alias("source_version")).drop("year").write_parquet(temp)
             os.replace(temp, target / "rows.parquet")
-            quarantine = table.quarantine  # whole-file quarantine, kept with every year it could belong to
-            quarantine.write_parquet(target / "quarantine.parquet")
-            yield dg.MaterializeResult(
-                asset_key=SSMSI_KEY,
-                data_version=dg.DataVersion(table.source_version),
-                metadata={
-                    "year": year,
-                    "rows": rows.height,
-                    "quarantined_rows": quarantine.height,
-                    "quarantined_by_reason": count_by_reason(quarantine) if quarantine.height else {},
-                    "source_version": table.source_version,
-                    "parquet": str(target),
-                },
-            )
+            # Row-level problems of the whole file, kept with each year (a bad year cell belongs to no year).
+            table.quarantine.write_parquet(target / "quarantine.parquet")
+            rows_by_year[key] = rows.height
+        return dg.MaterializeResult(
+            data_version=dg.DataVersion(table.source_version),
+            metadata={
+                "rows_by_year": rows_by_year,
+                "quarantined_rows": table.quarantine.height,
+                "quarantined_by_reason": count_by_reason(table.quarantine) if table.quarantine.height else {},
+                "source_version": table.source_version,
+                "parquet": str(paths.parquet_root_path / SSMSI_FOLDER),
+            },
+        )
 
     return _ssmsi
 
@@ -190,6 +202,34 @@ def build_partitioned_assets(data_dir: Path) -> tuple[list[dg.AssetsDefinition],
             dg.define_asset_job(SSMSI_JOB, selection=[SSMSI_KEY], partitions_def=years, description="Land SSMSI years.")
         )
     return assets, jobs
+
+
+def partitions_to_land(paths: UrbanSafetyPaths) -> list[tuple[str, str]]:
+    """(job, partition key) for every partition whose input changed since it was landed: police.uk months whose
+    files (names, sizes, modification times) or code differ from the month's manifest, SSMSI years not landed or
+    landed from another version of the file. What ``make run`` materialises before the main job."""
+    todo: list[tuple[str, str]] = []
+    for month, files in police_uk.discover(paths.data_path).items():
+        manifest = police_uk.read_manifest(police_uk.month_folder(paths.parquet_root_path, month))
+        if (
+            manifest is None
+            or manifest.get("stats") != police_uk.file_stats(files)
+            or manifest.get("code_version") != police_uk.code_version()
+        ):
+            todo.append((POLICE_JOB, month))
+    ssmsi_file = paths.data_path / ssmsi.FILE
+    if ssmsi_file.is_file():
+        version = f"sha256:{police_uk.file_sha256(ssmsi_file)[:12]}"
+        for year in ssmsi.years(ssmsi_file):
+            landed = paths.parquet_root_path / SSMSI_FOLDER / f"year={year}" / "rows.parquet"
+            if not landed.is_file() or _landed_version(landed) != version:
+                todo.append((SSMSI_JOB, str(year)))
+    return todo
+
+
+def _landed_version(parquet: Path) -> str | None:
+    versions = pl.scan_parquet(parquet).select(pl.col("source_version").first()).collect()
+    return versions.item() if versions.height else None
 
 
 # ------------------------------------------------------------------------------------------------ reading landed data
