@@ -1,9 +1,9 @@
 """Benchmark: landing police.uk street files at scale, three ways side by side in one run.
 
 For each size (default 1 M and 10 M rows) the generator (bench/police_uk_generator.py) writes derived data in the
-archive layout to a temporary folder; then each engine, in its own subprocess (wall time and that child's peak
-RSS, VmHWM, reported by the child), produces the same output: typed Parquet partitions (one folder per month) and monthly counts
-by force x LSOA x crime type.
+archive layout to a temporary folder; then each engine, in its own subprocess (wall time, and that child's peak
+RSS as VmHWM reported by the child), produces the same output: typed Parquet partitions (one folder per month)
+and monthly counts by force x LSOA x crime type.
 
 * ``ours``: sources.police_uk.land_month for every month (header checks, typing, quarantine, duplicate Crime IDs,
   ASB apart, typed Parquet, counts, manifest) - the code the Dagster partitions run;
@@ -73,9 +73,7 @@ def run_duckdb(data: Path, out: Path) -> dict[str, object]:
     con = duckdb.connect()
     con.execute("SET threads = 2")
     columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in TYPED.items()) + "}"
-    source = (
-        f"read_csv('{data}/police_uk/*/*-street.csv', header = true, columns = {columns}, filename = true)"
-    )
+    source = f"read_csv('{data}/police_uk/*/*-street.csv', header = true, columns = {columns}, filename = true)"
     con.execute(
         f"""COPY (SELECT "Crime ID" AS crime_id, "Month" AS month,
                   regexp_extract(filename, '\\d{{4}}-\\d{{2}}-(.*)-street\\.csv$', 1) AS force,
@@ -202,8 +200,11 @@ def report(results: dict[int, list[tuple[str, dict[str, object]]]], load: str) -
                 f"| {rows:,} | {engine} | {r['wall']:.1f} | {rows / r['wall']:,.0f} | {r['rss_mib']:.0f} "
                 f"| {r['wall'] / duck:.2f} |"
             )
-    lines += ["", "Targets (at 10 M rows): ours <= 1.5x bare DuckDB; faster than pandas; peak RSS <= 2 GB; "
-              "re-run after one changed month <= 10 % of the full load."]
+    lines += [
+        "",
+        "Targets (at 10 M rows): ours <= 1.5x bare DuckDB; faster than pandas; peak RSS <= 2 GB; "
+        "re-run after one changed month <= 10 % of the full load.",
+    ]
     for rows, entries in results.items():
         e = dict(entries)
         ours, duck, pandas = e["ours"]["wall"], e["duckdb"]["wall"], e["pandas"]["wall"]

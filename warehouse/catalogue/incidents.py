@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from warehouse.catalogue.indicator import Indicator
 
-# No "A1-Dn" code: the self-assessment scores Eurostat territories; these figures are for places below NUTS 3.
-LOCAL_DIMENSION = "Local incident data: urban security below NUTS 3 (not scored in the Action 1 self-assessment)"
+# No "A1-Dn" dimension code: the self-assessment scores Eurostat territories; these are places below NUTS 3.
+LOCAL_DIMENSION = "A1 urban security, local incident data below NUTS 3 (not scored in the Action 1 self-assessment)"
 
 SEC_LOCAL_CRIME_COUNT = Indicator(
     indicator_id="SEC_LOCAL_CRIME_COUNT",
