@@ -497,3 +497,43 @@ def ssmsi_indicator_values(rows: pl.DataFrame, source_version: str) -> pl.DataFr
         ).alias("note"),
     )
     return conform(LOCAL_INDICATOR_VALUES, out.select(LOCAL_INDICATOR_VALUES.column_names))
+
+
+# --------------------------------------------------------------------------------------------- public space?
+
+# The place-type names police.uk gives some anonymous map points instead of a street name (seen in the bundle).
+SNAP_POINT_PLACES = (
+    "Bus/Coach Station",
+    "Conference/Exhibition Centre",
+    "Further/Higher Educational Building",
+    "Hospital",
+    "Nightclub",
+    "Park/Open Space",
+    "Parking Area",
+    "Pedestrian Subway",
+    "Police Station",
+    "Shopping Area",
+    "Sports/Recreation Area",
+    "Supermarket",
+    "Theatre/Concert Hall",
+)
+
+
+def snap_point_kinds(incidents: pl.DataFrame) -> pl.DataFrame:
+    """What the ``Location`` text of counted crimes can say: no location, a place-type map point (by name), or a
+    street-named map point. The basis of the README's public-space finding; not an indicator."""
+    place = pl.col("location").str.strip_prefix("On or near ")
+    kind = (
+        pl.when(pl.col("location") == "No Location")
+        .then(pl.lit("no location"))
+        .when(place.is_in(list(SNAP_POINT_PLACES)))
+        .then(place)
+        .otherwise(pl.lit("street-named point"))
+    )
+    crimes = incidents.filter(pl.col("status") == CRIME)
+    return (
+        crimes.group_by(kind.alias("kind"))
+        .len("crimes")
+        .with_columns((pl.col("crimes") / crimes.height).alias("share"))
+        .sort("crimes", descending=True)
+    )

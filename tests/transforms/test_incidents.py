@@ -11,10 +11,12 @@ from scipy.stats import binomtest
 from sources import police_uk
 from transforms.incidents import (
     ALL_CRIME,
+    SNAP_POINT_PLACES,
     change_tests,
     completeness,
     era_of_month,
     police_indicator_values,
+    snap_point_kinds,
 )
 
 FORCE = "UK-PF-city-of-london"
@@ -140,3 +142,20 @@ def test_nothing_is_compared_across_a_change_of_crime_types(counts: pl.DataFrame
     assert changes.height
     assert set(changes["period_to"].str.slice(5).unique()) <= {"01", "02", "03", "04"}
     assert "year_on_year" not in set(changes["comparison"])
+
+
+def test_location_text_names_a_snap_point_not_a_kind_of_place(raw_dir: Path, tmp_path: Path) -> None:
+    """The basis of the public-space finding: every located crime is 'On or near' an anonymous map point named
+    after the nearest street or one of a few place types; nothing says whether the crime happened in public."""
+    for month, files in police_uk.discover(raw_dir).items():
+        police_uk.land_month(files, month, tmp_path)
+    incidents = pl.read_parquet(tmp_path / "police_uk" / "month=*" / police_uk.INCIDENTS_FILE, hive_partitioning=True)
+    kinds = dict(snap_point_kinds(incidents).select("kind", "crimes").iter_rows())
+    assert sum(kinds.values()) == 8_689
+    located = incidents.filter(pl.col("status") == "crime", pl.col("location") != "No Location")
+    assert located["location"].str.starts_with("On or near ").all()
+    assert kinds["street-named point"] > 0.7 * 8_689
+    places = {k: n for k, n in kinds.items() if k not in {"street-named point", "no location"}}
+    assert set(places) <= set(SNAP_POINT_PLACES) and len(places) >= 10
+    # Crimes at 'Supermarket' and 'Police Station' points are mostly not in public space, yet share the vocabulary.
+    assert kinds["Supermarket"] > 100 and kinds["Police Station"] > 100
