@@ -371,6 +371,9 @@ LOCAL_INDICATOR_VALUES = Table(
     "geo_code, period, series_variant).",
     tuple(_LOCAL_GEO.get(c.name, c) for c in INDICATOR_VALUE_COLUMNS),
     ("indicator_id", "breakdown", "geo_code", "period", "series_variant"),
+    # Empty when no incident data is configured (e.g. live mode); the staging asset refuses an empty result when
+    # incident files are there.
+    may_be_empty=True,
 )
 
 INCIDENT_COMPLETENESS = Table(
@@ -383,7 +386,7 @@ INCIDENT_COMPLETENESS = Table(
         _c("force", "VARCHAR", "police.uk force id (from the file name), e.g. city-of-london.", False),
         _c("geo_code", "VARCHAR", "UK-PF-<force>, as in published.local_indicator_values.", False),
         _c("falls_within", "VARCHAR", "The force's name as written in the files ('Falls within')."),
-        _c("month", "VARCHAR", "YYYY-MM.", False),
+        _c("month", "VARCHAR", "Calendar month, YYYY-MM.", False),
         _c("month_present", "BOOLEAN", "A street file for this force and month was landed.", False),
         _c(
             "crimes",

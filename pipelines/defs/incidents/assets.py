@@ -210,12 +210,7 @@ def partitions_to_land(paths: UrbanSafetyPaths) -> list[tuple[str, str]]:
     landed from another version of the file. What ``make run`` materialises before the main job."""
     todo: list[tuple[str, str]] = []
     for month, files in police_uk.discover(paths.data_path).items():
-        manifest = police_uk.read_manifest(police_uk.month_folder(paths.parquet_root_path, month))
-        if (
-            manifest is None
-            or manifest.get("stats") != police_uk.file_stats(files)
-            or manifest.get("code_version") != police_uk.code_version()
-        ):
+        if not _landed_is_current(paths, month, files):
             todo.append((POLICE_JOB, month))
     ssmsi_file = paths.data_path / ssmsi.FILE
     if ssmsi_file.is_file():
@@ -225,6 +220,15 @@ def partitions_to_land(paths: UrbanSafetyPaths) -> list[tuple[str, str]]:
             if not landed.is_file() or _landed_version(landed) != version:
                 todo.append((SSMSI_JOB, str(year)))
     return todo
+
+
+def _landed_is_current(paths: UrbanSafetyPaths, month: str, files: list[police_uk.StreetFile]) -> bool:
+    manifest = police_uk.read_manifest(police_uk.month_folder(paths.parquet_root_path, month))
+    return (
+        manifest is not None
+        and manifest.get("stats") == police_uk.file_stats(files)
+        and manifest.get("code_version") == police_uk.code_version()
+    )
 
 
 def _landed_version(parquet: Path) -> str | None:
@@ -243,16 +247,15 @@ def landed_police_counts(paths: UrbanSafetyPaths) -> tuple[pl.DataFrame, dict[st
     found = police_uk.discover(paths.data_path)
     versions, stale = {}, []
     for month, files in found.items():
-        manifest = police_uk.read_manifest(police_uk.month_folder(paths.parquet_root_path, month))
-        expected = {f.path.name for f in files}
-        if manifest is None or set(manifest["files"]) != expected:
+        if not _landed_is_current(paths, month, files):
             stale.append(month)
             continue
-        versions[month] = _version(manifest["files"])
+        manifest = police_uk.read_manifest(police_uk.month_folder(paths.parquet_root_path, month))
+        versions[month] = _version(manifest["files"])  # type: ignore[index]
     if stale:
         raise RuntimeError(
-            f"police.uk months not landed (or landed from other files): {', '.join(stale)}; materialise "
-            f"{POLICE_KEY.to_user_string()} for them first"
+            f"police.uk months not landed, or landed from files or code that changed since: {', '.join(stale)}; "
+            f"materialise {POLICE_KEY.to_user_string()} for them first (make run does)"
         )
     if not versions:
         return pl.DataFrame(schema={**police_uk.COUNT_SCHEMA, "month": pl.String()}), {}
@@ -353,6 +356,8 @@ def local_indicator_values(paths: UrbanSafetyPaths, incident_completeness: pl.Da
         version = ssmsi_rows["source_version"].unique().sort().str.join(" + ").item()
         frames.append(ssmsi_indicator_values(ssmsi_rows, version))
     frame = pl.concat(frames)
+    if frame.is_empty() and (counts.height or (ssmsi_rows is not None and ssmsi_rows.height)):
+        raise RuntimeError("incident data was landed but no indicator value came out of it")
     return dg.Output(
         frame,
         metadata={
