@@ -12,8 +12,11 @@ from warehouse.db import STORAGE_VERSION_V1_4, connect, storage_version
 from warehouse.metadata import (
     CRIME_AND_FEELING,
     GEOGRAPHIES,
+    INCIDENT_CHANGES,
+    INCIDENT_COMPLETENESS,
     INDICATOR_VALUES,
     INDICATORS,
+    LOCAL_INDICATOR_VALUES,
     PUBLISHED_TABLES,
     SELF_ASSESSMENT,
     Table,
@@ -81,6 +84,10 @@ def _frames(value: float = 2.0) -> dict[Table, pl.DataFrame]:
         GEOGRAPHIES: _geos(),
         SELF_ASSESSMENT: _assessment(),
         CRIME_AND_FEELING: empty_frame(CRIME_AND_FEELING),  # no pairs is a valid answer for this table
+        # No incident data configured is a valid answer for the local tables.
+        LOCAL_INDICATOR_VALUES: empty_frame(LOCAL_INDICATOR_VALUES),
+        INCIDENT_COMPLETENESS: empty_frame(INCIDENT_COMPLETENESS),
+        INCIDENT_CHANGES: empty_frame(INCIDENT_CHANGES),
     }
 
 
@@ -101,6 +108,9 @@ def test_publish_creates_every_table_with_comments(tmp_path: Path) -> None:
         GEOGRAPHIES.qualified_name: 1,
         SELF_ASSESSMENT.qualified_name: 1,
         CRIME_AND_FEELING.qualified_name: 0,
+        LOCAL_INDICATOR_VALUES.qualified_name: 0,
+        INCIDENT_COMPLETENESS.qualified_name: 0,
+        INCIDENT_CHANGES.qualified_name: 0,
     }
     with connect(db, read_only=True) as con:
         table_comments = dict(
