@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
-from sources.config import BUNDLED_REGISTERS_DIR, PARQUET_ROOT_ENV, data_dir, db_path, registers_dir, work_db_path
+from sources.config import BUNDLED_REGISTERS_DIR, data_dir, db_path, parquet_root, registers_dir, work_db_path
 from warehouse import store
 
 
@@ -68,7 +67,7 @@ def default_resources() -> dict[str, object]:
             database=str(db_path()),
             work_database=work,
             registers_dir=str(registers_dir()),
-            parquet_root=os.environ.get(PARQUET_ROOT_ENV, ""),
+            parquet_root=str(parquet_root()),
         ),
         "warehouse_io": WarehouseIOManager(database=work),
     }
