@@ -380,6 +380,11 @@ def land_month(files: list[StreetFile], month: str, root: Path, *, force: bool =
         landing.rows_by_status = dict(previous["rows_by_status"])
         landing.quarantined_by_reason = dict(previous["quarantined_by_reason"])
         landing.rows_by_file = dict(previous["rows_by_file"])
+        if previous.get("stats") != stats:
+            # Same bytes, new times (a copy, a touch): remember the new stats so the next check is cheap again.
+            temp = target / f".{MANIFEST_FILE}.{uuid.uuid4().hex[:8]}"
+            temp.write_text(json.dumps(previous | {"stats": stats}, indent=1, sort_keys=True))
+            temp.replace(target / MANIFEST_FILE)
         return landing
     for f in files:
         check_header(f.path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from pathlib import Path
 
@@ -176,6 +177,10 @@ def test_an_unchanged_month_is_not_recomputed_and_a_changed_one_is(raw_dir: Path
     root = tmp_path / "parquet"
     assert not police_uk.land_month(files, "2019-02", root).reused
     assert police_uk.land_month(files, "2019-02", root).reused
+    os.utime(files[0].path)  # touched, same bytes: still not recomputed, and the new time is remembered
+    assert police_uk.land_month(files, "2019-02", root).reused
+    manifest = police_uk.read_manifest(police_uk.month_folder(root, "2019-02"))
+    assert manifest is not None and manifest["stats"] == police_uk.file_stats(files)
     with files[0].path.open("ab") as fh:  # police.uk re-publishes a month with one more row
         fh.write(files[0].path.read_bytes().split(b"\r\n")[3] + b"\r\n")
     again = police_uk.land_month(police_uk.discover(data)["2019-02"], "2019-02", root)
