@@ -52,9 +52,11 @@ site: $(STAMP)
 export: $(STAMP)
 	$(PY) -m warehouse.export
 
-## Time `make run` (full and no-change) on a temporary warehouse; writes bench/results.md.
+## Time `make run` (full and no-change) on a temporary warehouse, then the police.uk ingest at 1 M and 10 M rows
+## against bare DuckDB and pandas (INCIDENT_BENCH_SIZES=...); writes bench/results.md.
 bench: $(STAMP)
 	$(PY) bench/run_bench.py
+	$(PY) bench/incident_bench.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -10,7 +10,13 @@ from warehouse.contract import contract_problems
 from warehouse.metadata import INDICATOR_VALUES, Table
 
 # What value = numerator / denominator is multiplied by, per unit.
-UNIT_SCALES = {RATE_UNIT: 100_000.0, PER_INHABITANT_UNIT: 1.0, "%": 100.0}
+UNIT_SCALES = {
+    RATE_UNIT: 100_000.0,
+    PER_INHABITANT_UNIT: 1.0,
+    "%": 100.0,
+    "per 1000 inhabitants": 1000.0,
+    "per 1000 dwellings": 1000.0,
+}
 _REL_TOL = 1e-9
 
 

@@ -151,6 +151,13 @@ BUNDLED_ROWS: dict[str, int] = {
 }
 # A city's own registers: any size, empty when missing or rejected.
 ROW_BANDS: dict[str, tuple[int, int]] = {
+    # Local incident data: empty when no incident data is configured; one year of one force bundled.
+    "staging.local_indicator_values": (0, 5_000_000),
+    "published.local_indicator_values": (0, 5_000_000),
+    "staging.incident_completeness": (0, 100_000),
+    "published.incident_completeness": (0, 100_000),
+    "staging.incident_changes": (0, 10_000_000),
+    "published.incident_changes": (0, 10_000_000),
     # Labels: at least the static ones, at most a few hundred codes.
     "staging.code_labels": (50, 1000),
     "published.code_labels": (50, 1000),
@@ -346,6 +353,31 @@ SEMANTIC: dict[str, list[Rule]] = {
         not_null("ci_low", where=is_not_null("band")),
         not_null("reason", where=is_null("band")),
         null("reason", where=is_not_null("band")),
+    ],
+    "*.incident_changes": [
+        in_set("comparison", ["same_month_previous_year", "year_on_year"]),
+        in_set("direction", ["up", "down", "inconclusive", "no_significant_change"]),
+        between("p_value", low=0, high=1),
+        between("q_value", low=0, high=1),
+    ],
+    "*.incident_completeness": [
+        in_set("status", ["ok", "missing", "collapsed"]),
+        regex("month", "^20[0-4][0-9]-(?:0[1-9]|1[0-2])$"),
+        between("no_location_share", low=0, high=1),
+        between("crimes", low=0),
+    ],
+    "*.local_indicator_values": [
+        in_set(
+            "indicator_id", ["SEC_LOCAL_CRIME_COUNT", "LIV_ASB_COUNT", "SEC_FR_DEP_RATE", "SEC_FR_DEP_BURGLARY_RATE"]
+        ),
+        in_set("geo_level", ["POLICE_FORCE_AREA", "LSOA", "FR_DEPARTEMENT"]),
+        regex("geo_code", "^(?:UK-PF-[a-z0-9-]+|[EW]01[0-9]{6}|FR-DEP-(?:[0-9]{2}|2[AB]|97[0-9]))$"),
+        regex("period", "^(?:19[6-9][0-9]|20[0-4][0-9])(?:-(?:0[1-9]|1[0-2]))?$"),
+        in_set("unit", ["offences", "incidents", "per 1000 inhabitants", "per 1000 dwellings"]),
+        between("value", low=0),
+        in_set("ci_method", ["poisson_exact"]),
+        at_least("ci_high", "value"),
+        at_least("value", "ci_low"),
     ],
     "*.code_labels": [
         in_set("code_list", CODE_LISTS),

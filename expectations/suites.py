@@ -49,6 +49,9 @@ CANDIDATES = (
     "self_assessment_positions",
     "crime_and_feeling",
     "code_labels",
+    "local_indicator_values",
+    "incident_completeness",
+    "incident_changes",
 )
 # staging.<domain>_indicator_values and the catalogue entries each may hold.
 DOMAIN_VALUES = {

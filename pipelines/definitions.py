@@ -11,6 +11,8 @@ from pipelines.defs.crime.assets import CRIME_ASSETS
 from pipelines.defs.dashboard.assets import DASHBOARD_ASSETS
 from pipelines.defs.funding.assets import FUNDING_ASSETS
 from pipelines.defs.geography.assets import GEOGRAPHY_ASSETS
+from pipelines.defs.incidents.assets import INCIDENT_STAGING_ASSETS, build_partitioned_assets
+from pipelines.defs.incidents.checks import INCIDENT_CHECKS
 from pipelines.defs.indicators.assets import INDICATOR_ASSETS
 from pipelines.defs.indicators.checks import INDICATOR_CHECKS
 from pipelines.defs.ingest.assets import QUARANTINE_ASSETS, QUARANTINE_CHECKS, RAW_ASSETS
@@ -70,6 +72,7 @@ COMPUTED_ASSETS = dg.map_asset_specs(
         *FUNDING_ASSETS,
         *REGISTER_ASSETS,
         *INDICATOR_ASSETS,
+        *INCIDENT_STAGING_ASSETS,
         *ASSESSMENT_ASSETS,
         *PUBLISHED_ASSETS,
         *DASHBOARD_ASSETS,
@@ -78,6 +81,7 @@ COMPUTED_ASSETS = dg.map_asset_specs(
 ALL_ASSETS = [*SOURCE_ASSETS, *COMPUTED_ASSETS]
 ALL_CHECKS = [
     *INDICATOR_CHECKS,
+    *INCIDENT_CHECKS,
     *QUARANTINE_CHECKS,
     *REGISTER_CHECKS,
     *ASSESSMENT_CHECKS,
@@ -90,9 +94,12 @@ ALL_CHECKS = [
 # shows each check's result for the latest materialisation, never "Not evaluated". Only stale assets re-run, so
 # the suites of unchanged tables are not re-run either.
 _report_checks = dg.AssetSelection.checks(*REPORT_GX_CHECKS)
+# The partitioned incident assets (police.uk months, SSMSI years) run per partition in their own jobs; the main job
+# reads what they landed.
+_partitioned = dg.AssetSelection.groups("raw_incidents")
 all_assets_job = dg.define_asset_job(
     "urban_safety_all",
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() - _partitioned,
     description="Observe every source, read it, compute every indicator, check, and publish (everything, "
     "changed or not; `make run` and the `stale_assets` sensor run only what is stale).",
 )
@@ -104,13 +111,16 @@ quality_report_job = dg.define_asset_job(
 
 
 def build_definitions(resources: dict[str, object] | None = None) -> dg.Definitions:
+    resources = resources or default_resources()
+    # Partitions are read from the data folder now: a month folder added there is a new partition at next load.
+    partitioned, partition_jobs = build_partitioned_assets(resources["paths"].data_path)
     return dg.Definitions(
-        assets=ALL_ASSETS,
+        assets=[*ALL_ASSETS, *dg.map_asset_specs(_operational, partitioned)],
         asset_checks=ALL_CHECKS,
-        jobs=[all_assets_job, quality_report_job, *AUTOMATION_JOBS],
+        jobs=[all_assets_job, quality_report_job, *AUTOMATION_JOBS, *partition_jobs],
         schedules=AUTOMATION_SCHEDULES,
         sensors=AUTOMATION_SENSORS,
-        resources=resources or default_resources(),
+        resources=resources,
         # One writer on one DuckDB file, small data: steps run in one process, one after another, so no step
         # ever waits on the file lock and a run pays the imports once.
         executor=dg.in_process_executor,

@@ -9,7 +9,7 @@ import polars as pl
 from pydantic import PrivateAttr
 
 from pipelines.observe import frame_metadata
-from sources.config import BUNDLED_REGISTERS_DIR, data_dir, db_path, registers_dir, work_db_path
+from sources.config import BUNDLED_REGISTERS_DIR, data_dir, db_path, parquet_root, registers_dir, work_db_path
 from warehouse import store
 from warehouse.lock import exclusive_writer
 
@@ -41,6 +41,8 @@ class UrbanSafetyPaths(_HoldsWriterLock, dg.ConfigurableResource):
     database: str  # the analysts' file: published tables only, replaced atomically by each publication
     work_database: str  # the pipeline's own file: raw, staging, meta
     registers_dir: str = str(BUNDLED_REGISTERS_DIR)
+    # Incident Parquet partitions; "" = ``incidents/`` next to the working file (URBAN_SAFETY_PARQUET_ROOT).
+    parquet_root: str = ""
 
     @property
     def data_path(self) -> Path:
@@ -60,6 +62,10 @@ class UrbanSafetyPaths(_HoldsWriterLock, dg.ConfigurableResource):
 
     def _lock_file(self) -> Path:
         return self.work_db_path
+
+    @property
+    def parquet_root_path(self) -> Path:
+        return Path(self.parquet_root) if self.parquet_root else self.work_db_path.parent / "incidents"
 
 
 class WarehouseIOManager(_HoldsWriterLock, dg.ConfigurableIOManager):
@@ -103,7 +109,11 @@ def default_resources() -> dict[str, object]:
     work = str(work_db_path())
     return {
         "paths": UrbanSafetyPaths(
-            data_dir=str(data_dir()), database=str(db_path()), work_database=work, registers_dir=str(registers_dir())
+            data_dir=str(data_dir()),
+            database=str(db_path()),
+            work_database=work,
+            registers_dir=str(registers_dir()),
+            parquet_root=str(parquet_root()),
         ),
         "warehouse_io": WarehouseIOManager(database=work),
     }

@@ -31,6 +31,8 @@ from warehouse.publish import last_publication
 if TYPE_CHECKING:
     import dagster as dg
 
+    from pipelines.resources import UrbanSafetyPaths
+
 ALL_JOB = "urban_safety_all"
 
 
@@ -164,7 +166,7 @@ def stale_selection(instance: dg.DagsterInstance, defs: dg.Definitions) -> list[
     graph = defs.resolve_asset_graph()
     resolver = CachingStaleStatusResolver(instance, graph, _Loading())
     resolver.instance_queryer.prefetch_asset_records(graph.get_all_asset_keys())  # one query, not one per asset
-    computed = list(graph.materializable_asset_keys)
+    computed = [k for k in graph.materializable_asset_keys if not graph.get(k).is_partitioned]
     stale = [k for k in computed if resolver.get_status(k) in (StaleStatus.STALE, StaleStatus.MISSING)]
     stale += [k for k in unchecked_candidates(instance, defs) if k not in stale]
     if not stale:
@@ -173,6 +175,25 @@ def stale_selection(instance: dg.DagsterInstance, defs: dg.Definitions) -> list[
         dg.AssetSelection.assets(*stale).downstream().required_multi_asset_neighbors().resolve(graph),
         key=lambda k: k.to_user_string(),
     )
+
+
+def land_incident_partitions(
+    defs: dg.Definitions, paths: UrbanSafetyPaths, instance: dg.DagsterInstance, run_config: dict
+) -> str | None:
+    """Run the partitioned incident jobs for the partitions whose input changed, one run per partition (a failing
+    month fails alone). Returns the first failure, or None."""
+    from pipelines.defs.incidents.assets import partitions_to_land
+
+    todo = partitions_to_land(paths)
+    if todo:
+        print(f"landing {len(todo)} incident partition(s): {', '.join(k for _, k in todo)}", flush=True)
+    for job_name, key in todo:
+        result = defs.resolve_job_def(job_name).execute_in_process(
+            instance=instance, partition_key=key, raise_on_error=False, run_config=run_config
+        )
+        if not result.success:
+            return f"partition {key} of {job_name}: {first_failure(result)}"
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -224,12 +245,21 @@ def _run(force: bool, db: Path, work_db: Path, data: Path, started: float) -> in
         if live_mode():
             print(live_summary(observed))
 
-    # 2. What is stale, by the instance's records.
+    # 2. Land the incident partitions whose files changed (one run per month or year: a damaged month fails
+    # alone), so that what reads them is stale below.
+    failure = land_incident_partitions(defs, resources["paths"], instance, quiet)
+    if failure:
+        print(f"FAILED: {failure}", file=sys.stderr)
+        print("published tables were not changed", file=sys.stderr)
+        return 1
+
+    # 3. What is stale, by the instance's records (partitioned assets run in their own jobs, above).
     graph = defs.resolve_asset_graph()
     if force or not warehouse_matches_instance(instance, db, work_db):
         selection = sorted(graph.materializable_asset_keys, key=lambda k: k.to_user_string())
     else:
         selection = stale_selection(instance, defs)
+    selection = [k for k in selection if not graph.get(k).is_partitioned]
     if not selection:
         print("nothing changed since the last run (same sources, registers, code and parameters): tables kept")
         print(summary(db, work_db))
@@ -240,11 +270,11 @@ def _run(force: bool, db: Path, work_db: Path, data: Path, started: float) -> in
         print(f"wall time: {time.perf_counter() - started:.1f} s")
         return 0
 
-    # 3. Materialise the stale part (the blocking GX checks need GX: import it while the sources load).
+    # 4. Materialise the stale part (the blocking GX checks need GX: import it while the sources load).
     from expectations.gx_runner import preload_in_background
 
     preload_in_background()
-    total = len(graph.materializable_asset_keys)
+    total = len([k for k in graph.materializable_asset_keys if not graph.get(k).is_partitioned])
     print(f"materialising {len(selection)} of {total} assets (stale or missing, and their downstream) ...", flush=True)
     result = defs.resolve_job_def(ALL_JOB).execute_in_process(
         instance=instance, asset_selection=selection, raise_on_error=False, run_config=quiet

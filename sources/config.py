@@ -60,3 +60,15 @@ def registers_dir() -> Path:
 
 def registers_are_example(folder: Path) -> bool:
     return folder.resolve() == BUNDLED_REGISTERS_DIR.resolve()
+
+
+PARQUET_ROOT_ENV = "URBAN_SAFETY_PARQUET_ROOT"
+
+
+def parquet_root() -> Path:
+    """Where incident data lands as Parquet partitions (Hive layout, one folder per month or year):
+    ``$URBAN_SAFETY_PARQUET_ROOT``, else ``incidents/`` next to the working file (``warehouse/incidents``)."""
+    explicit = os.environ.get(PARQUET_ROOT_ENV)
+    if explicit:
+        return Path(explicit).resolve()
+    return work_db_path().parent / "incidents"

@@ -31,6 +31,9 @@ DUPLICATE_KEY = "duplicate_key"
 UNKNOWN_CODE = "unknown_code"
 NEGATIVE_COUNT = "negative_count"
 INVALID_AMOUNT = "invalid_amount"
+# Incident files (police.uk): a row dated in another month than its file; a required cell left empty.
+WRONG_PERIOD = "wrong_period"
+MISSING_VALUE = "missing_value"
 REASONS: tuple[str, ...] = (
     UNPARSEABLE_VALUE,
     UNKNOWN_FLAG,
@@ -38,6 +41,8 @@ REASONS: tuple[str, ...] = (
     UNKNOWN_CODE,
     NEGATIVE_COUNT,
     INVALID_AMOUNT,
+    WRONG_PERIOD,
+    MISSING_VALUE,
 )
 
 QUARANTINE_SCHEMA: dict[str, pl.DataType] = {

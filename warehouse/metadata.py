@@ -613,6 +613,109 @@ CODE_LABELS = Table(
     ("code_list", "code"),
 )
 
+# Local incident data (police.uk, SSMSI): the same evidence columns as indicator_values, on local territories
+# (police force areas, LSOAs, French départements) that are not Eurostat territories and have no NUTS parents.
+_LOCAL_GEO = {
+    "geo_code": _c(
+        "geo_code",
+        "VARCHAR",
+        "Local territory: UK-PF-<police.uk force id> (police force area), an ONS LSOA code (E01…/W01…), or "
+        "FR-DEP-<code> (French département, 01…95, 2A, 2B, 971…).",
+        False,
+    ),
+    "geo_level": _c("geo_level", "VARCHAR", "POLICE_FORCE_AREA, LSOA or FR_DEPARTEMENT.", False),
+}
+_EVIDENCE_COLUMNS = [c.name for c in INDICATOR_VALUE_COLUMNS].index("note") + 1
+LOCAL_INDICATOR_VALUES = Table(
+    "published",
+    "local_indicator_values",
+    "Indicator figures from local incident data (police.uk street-level crime, SSMSI by département) with the "
+    "same evidence as published.indicator_values: value, 95 % limits, numerator, denominator, comparability, "
+    "source versions, note. Missing months have no row (never zero). One row per (indicator_id, breakdown, "
+    "geo_code, period, series_variant).",
+    # The evidence columns of indicator_values up to `note`: the survey-sample and screening columns do not apply
+    # to local counts yet (screening of local values is open work).
+    tuple(_LOCAL_GEO.get(c.name, c) for c in INDICATOR_VALUE_COLUMNS[:_EVIDENCE_COLUMNS]),
+    ("indicator_id", "breakdown", "geo_code", "period", "series_variant"),
+    # Empty when no incident data is configured (e.g. live mode); the staging asset refuses an empty result when
+    # incident files are there.
+    may_be_empty=True,
+)
+
+INCIDENT_COMPLETENESS = Table(
+    "published",
+    "incident_completeness",
+    "police.uk completeness per force and month, from the force's first to its last month on file: whether the "
+    "month is there, its crimes against the force's own median month, the share without location. A missing or "
+    "collapsed month is flagged here and never read as zero crime. One row per (force, month).",
+    (
+        _c("force", "VARCHAR", "police.uk force id (from the file name), e.g. city-of-london.", False),
+        _c("geo_code", "VARCHAR", "UK-PF-<force>, as in published.local_indicator_values.", False),
+        _c("falls_within", "VARCHAR", "The force's name as written in the files ('Falls within')."),
+        _c("month", "VARCHAR", "Calendar month, YYYY-MM.", False),
+        _c("month_present", "BOOLEAN", "A street file for this force and month was landed.", False),
+        _c(
+            "crimes",
+            "BIGINT",
+            "Crimes counted (anti-social behaviour and repeated Crime IDs excluded); NULL when the month is missing.",
+        ),
+        _c("anti_social_behaviour", "BIGINT", "Anti-social behaviour incidents; NULL when the month is missing."),
+        _c("force_median_crimes", "DOUBLE", "Median of `crimes` over the force's present months."),
+        _c("ratio_to_median", "DOUBLE", "crimes / force_median_crimes; NULL when the month is missing."),
+        _c(
+            "no_location_share",
+            "DOUBLE",
+            "Share of the month's crimes without location (no LSOA, no coordinates: 'No Location'), 0-1.",
+        ),
+        _c("status", "VARCHAR", "ok, missing (no file) or collapsed (under half the force's median month).", False),
+        _c("note", "VARCHAR", "What the status means for the published figures; NULL when ok."),
+        _c("source_version", "VARCHAR", "police_uk_street@sha256:<prefix> of the month's files; NULL when missing."),
+    ),
+    ("force", "month"),
+    may_be_empty=True,
+)
+
+INCIDENT_CHANGES = Table(
+    "published",
+    "incident_changes",
+    "Changes in police.uk crime counts that are tested, not eyeballed: the same month a year earlier and year on "
+    "year, per force and crime type and per LSOA, by an exact conditional binomial test of two Poisson counts, "
+    "with Benjamini-Hochberg q-values over every test in the table. A direction only where q < 0.05. Nothing is "
+    "compared across a change of the police.uk crime-type list, a missing or a collapsed month. One row per "
+    "(comparison, geo_code, breakdown, series_variant, period_to).",
+    (
+        _c("comparison", "VARCHAR", "same_month_previous_year or year_on_year.", False),
+        _c("geo_code", "VARCHAR", "UK-PF-<force> or an LSOA code.", False),
+        _c("geo_level", "VARCHAR", "POLICE_FORCE_AREA or LSOA.", False),
+        _c("breakdown", "VARCHAR", "police.uk crime type, or ALL_CRIME (anti-social behaviour never included).", False),
+        _c("series_variant", "VARCHAR", "police.uk (force) or recorded_by:<force> (LSOA).", False),
+        _c("period_from", "VARCHAR", "Earlier period (YYYY-MM or YYYY).", False),
+        _c("period_to", "VARCHAR", "Later period, one year after period_from.", False),
+        _c("count_from", "DOUBLE", "Crimes in period_from.", False),
+        _c("count_to", "DOUBLE", "Crimes in period_to.", False),
+        _c("ratio", "DOUBLE", "count_to / count_from; NULL when count_from is 0."),
+        _c(
+            "ratio_ci_low",
+            "DOUBLE",
+            "Lower 95 % exact limit of the rate ratio (Clopper-Pearson on the "
+            "conditional binomial); NULL when both counts are 0.",
+        ),
+        _c("ratio_ci_high", "DOUBLE", "Upper 95 % exact limit of the rate ratio; NULL when unbounded or both 0."),
+        _c("p_value", "DOUBLE", "Exact conditional binomial test of equal rates (scipy binomtest).", False),
+        _c("q_value", "DOUBLE", "Benjamini-Hochberg q-value over every test in the table (statsmodels).", False),
+        _c(
+            "direction",
+            "VARCHAR",
+            "up or down where q < 0.05; inconclusive where the 95 % interval of the ratio still holds a halving "
+            "or a doubling (too few crimes to tell); otherwise no_significant_change.",
+            False,
+        ),
+        _c("source_dataset", "VARCHAR", "police_uk_street.", False),
+    ),
+    ("comparison", "geo_code", "breakdown", "series_variant", "period_to"),
+    may_be_empty=True,
+)
+
 PUBLISHED_TABLES: tuple[Table, ...] = (
     INDICATOR_VALUES,
     INDICATORS,
@@ -621,6 +724,9 @@ PUBLISHED_TABLES: tuple[Table, ...] = (
     SELF_ASSESSMENT_POSITIONS,
     CRIME_AND_FEELING,
     CODE_LABELS,
+    LOCAL_INDICATOR_VALUES,
+    INCIDENT_COMPLETENESS,
+    INCIDENT_CHANGES,
 )
 
 

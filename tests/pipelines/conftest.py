@@ -15,6 +15,13 @@ import pytest
 
 from pipelines.definitions import ALL_ASSETS, ALL_CHECKS
 from pipelines.defs.dashboard.assets import DASHBOARD_ASSETS
+from pipelines.defs.incidents.assets import (
+    POLICE_JOB,
+    POLICE_KEY,
+    SSMSI_JOB,
+    build_partitioned_assets,
+    partitions_to_land,
+)
 from pipelines.resources import UrbanSafetyPaths, WarehouseIOManager
 from sources.config import BUNDLED_REGISTERS_DIR
 from warehouse.db import connect
@@ -36,12 +43,43 @@ def resources_for(data_dir: Path, db: Path, registers_dir: Path = BUNDLED_REGIST
     }
 
 
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
+def land_incident_partitions(data_dir: Path, db: Path) -> list[dg.ExecuteInProcessResult]:
+    """The incident partitions whose input changed (as make run decides), in one ranged run per asset (a UI
+    backfill as a single run), into the Parquet root next to ``db``."""
+    resources = resources_for(data_dir, db)
+    todo = partitions_to_land(resources["paths"])
+    results = []
+    for asset in build_partitioned_assets(data_dir)[0]:
+        job = POLICE_JOB if asset.key == POLICE_KEY else SSMSI_JOB
+        keys = sorted(k for j, k in todo if j == job)
+        if not keys:
+            continue
+        results.append(
+            dg.materialize(
+                [asset],
+                resources=resources,
+                tags={"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]},
+                raise_on_error=False,
+                run_config=QUIET,
+            )
+        )
+    return results
+
+
 def materialize_all(
     data_dir: Path, db: Path, registers_dir: Path = BUNDLED_REGISTERS_DIR, with_site: bool = False
 ) -> dg.ExecuteInProcessResult:
-    """Every asset and check; the dashboard (dashboard/site, which only reads what was published) only when asked:
-    the session's shared warehouse (`built`) builds it once for tests/dashboard."""
-    assets = ALL_ASSETS if with_site else [a for a in ALL_ASSETS if a not in DASHBOARD_ASSETS]
+    """The incident partitions first (as make run does), then every unpartitioned asset and check; the dashboard
+    (dashboard/site, which only reads what was published) only when asked: the session's shared warehouse
+    (`built`) builds it once for tests/dashboard."""
+    for landed in land_incident_partitions(data_dir, db):
+        if not landed.success:
+            return landed
+    site = {key for asset in DASHBOARD_ASSETS for key in asset.keys}
+    assets = ALL_ASSETS if with_site else [a for a in ALL_ASSETS if not set(getattr(a, "keys", ())) & site]
     return dg.materialize(
         [*assets, *ALL_CHECKS],
         resources=resources_for(data_dir, db, registers_dir),
@@ -83,4 +121,6 @@ def warehouse_copy(built: BuiltWarehouse, tmp_path: Path) -> Path:
     copy = tmp_path / "copy.duckdb"
     shutil.copyfile(built.db, copy)
     shutil.copyfile(built.work_db, work_db_for(copy))
+    # The landed incident partitions too (Parquet next to the working file): unchanged months are not re-landed.
+    shutil.copytree(built.db.parent / "incidents", tmp_path / "incidents")
     return copy

@@ -39,6 +39,8 @@ ASSET_KEYS = SOURCE_KEYS | {
     "staging/city_homicide_rates",
     "staging/city_regions",
     "staging/code_labels",
+    "raw/police_uk_street",
+    "raw/ssmsi_dep",
     "staging/collective_impact_initiatives",
     "staging/crime_and_feeling",
     "staging/crime_indicator_values",
@@ -56,6 +58,9 @@ ASSET_KEYS = SOURCE_KEYS | {
     "staging/self_assessment_positions",
     "staging/survey_indicator_values",
     "published/code_labels",
+    "staging/local_indicator_values",
+    "staging/incident_completeness",
+    "staging/incident_changes",
     "published/crime_and_feeling",
     "published/geographies",
     "published/indicator_values",
@@ -63,6 +68,9 @@ ASSET_KEYS = SOURCE_KEYS | {
     "published/self_assessment",
     "published/self_assessment_positions",
     "dashboard/site",
+    "published/local_indicator_values",
+    "published/incident_completeness",
+    "published/incident_changes",
 }
 BLOCKING_CHECKS = {
     "staging/indicator_values": {
@@ -76,6 +84,13 @@ BLOCKING_CHECKS = {
     "staging/self_assessment": {"rules_self_assessment", "gx_staging_self_assessment"},
     "staging/crime_and_feeling": {"no_break_spanned_crime_and_feeling", "gx_staging_crime_and_feeling"},
     "staging/self_assessment_positions": {"rules_self_assessment_positions", "gx_staging_self_assessment_positions"},
+    "staging/local_indicator_values": {
+        "contract_local_indicator_values",
+        "evidence_local_indicator_values",
+        "no_anti_social_behaviour_in_crime",
+    },
+    "staging/incident_completeness": {"contract_incident_completeness"},
+    "staging/incident_changes": {"contract_incident_changes"},
 }
 
 
@@ -144,6 +159,10 @@ def test_published_tables_declare_their_column_schema_and_publish_tag() -> None:
         "self_assessment",
         "self_assessment_positions",
         "crime_and_feeling",
+        "crime_and_feeling",
+        "local_indicator_values",
+        "incident_completeness",
+        "incident_changes",
     ):
         node = graph.get(dg.AssetKey(["published", name]))
         assert node.metadata["dagster/column_schema"].columns
@@ -176,7 +195,8 @@ def test_schedules_fetch_the_sources_of_their_release_rhythm() -> None:
 
 
 def test_writers_are_serialised_by_the_instance_configuration() -> None:
-    """Every asset that writes DuckDB is in the duckdb_write pool; dagster.yaml gives pools one slot."""
+    """Every asset that writes DuckDB is in the duckdb_write pool; dagster.yaml gives pools one slot. The incident
+    partitions write Parquet only, each its own month or year folder: pool parquet_write."""
     import yaml
 
     from sources.config import PROJECT_ROOT
@@ -184,5 +204,6 @@ def test_writers_are_serialised_by_the_instance_configuration() -> None:
     config = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())
     assert config["concurrency"]["pools"]["default_limit"] == 1
     graph = defs.resolve_asset_graph()
-    for key in graph.materializable_asset_keys:
-        assert graph.get(key).pools == {"duckdb_write"}, key
+    for key in graph.get_all_asset_keys():
+        expected = {"parquet_write"} if graph.get(key).group_name == "raw_incidents" else {"duckdb_write"}
+        assert graph.get(key).pools == expected, key

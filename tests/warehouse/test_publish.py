@@ -14,8 +14,11 @@ from warehouse.metadata import (
     CODE_LABELS,
     CRIME_AND_FEELING,
     GEOGRAPHIES,
+    INCIDENT_CHANGES,
+    INCIDENT_COMPLETENESS,
     INDICATOR_VALUES,
     INDICATORS,
+    LOCAL_INDICATOR_VALUES,
     PUBLISHED_TABLES,
     SELF_ASSESSMENT,
     SELF_ASSESSMENT_POSITIONS,
@@ -94,6 +97,10 @@ def _frames(value: float = 2.0) -> dict[Table, pl.DataFrame]:
         CODE_LABELS: pl.DataFrame(
             [("iccs", "ICCS0101", "Intentional homicide", "iccs.dic")], schema=CODE_LABELS.polars_schema, orient="row"
         ),
+        # No incident data configured is a valid answer for the local tables.
+        LOCAL_INDICATOR_VALUES: empty_frame(LOCAL_INDICATOR_VALUES),
+        INCIDENT_COMPLETENESS: empty_frame(INCIDENT_COMPLETENESS),
+        INCIDENT_CHANGES: empty_frame(INCIDENT_CHANGES),
     }
 
 
@@ -116,6 +123,9 @@ def test_publish_creates_every_table_with_comments(tmp_path: Path) -> None:
         SELF_ASSESSMENT_POSITIONS.qualified_name: 0,
         CRIME_AND_FEELING.qualified_name: 0,
         CODE_LABELS.qualified_name: 1,
+        LOCAL_INDICATOR_VALUES.qualified_name: 0,
+        INCIDENT_COMPLETENESS.qualified_name: 0,
+        INCIDENT_CHANGES.qualified_name: 0,
     }
     with connect(db, read_only=True) as con:
         table_comments = dict(

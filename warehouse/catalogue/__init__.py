@@ -16,11 +16,18 @@ from warehouse.catalogue.crime import (
     SEC_RECORDED_RATE,
 )
 from warehouse.catalogue.funding import FUNDING_INDICATORS
+from warehouse.catalogue.incidents import INCIDENT_INDICATORS
 from warehouse.catalogue.indicator import Indicator
 from warehouse.catalogue.survey import SURVEY_INDICATORS
 from warehouse.metadata import INDICATORS, conform
 
-CATALOGUE: tuple[Indicator, ...] = (*CRIME_INDICATORS, *SURVEY_INDICATORS, *FUNDING_INDICATORS, *ACTION5_INDICATORS)
+CATALOGUE: tuple[Indicator, ...] = (
+    *CRIME_INDICATORS,
+    *SURVEY_INDICATORS,
+    *FUNDING_INDICATORS,
+    *ACTION5_INDICATORS,
+    *INCIDENT_INDICATORS,
+)
 CATALOGUE_BY_ID = {i.indicator_id: i for i in CATALOGUE}
 assert len(CATALOGUE_BY_ID) == len(CATALOGUE), "duplicate indicator_id in the catalogue"
 

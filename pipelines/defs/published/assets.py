@@ -11,8 +11,11 @@ from warehouse.metadata import (
     CODE_LABELS,
     CRIME_AND_FEELING,
     GEOGRAPHIES,
+    INCIDENT_CHANGES,
+    INCIDENT_COMPLETENESS,
     INDICATOR_VALUES,
     INDICATORS,
+    LOCAL_INDICATOR_VALUES,
     PUBLISHED_TABLES,
     SELF_ASSESSMENT,
     SELF_ASSESSMENT_POSITIONS,
@@ -28,6 +31,9 @@ STAGING_SOURCE: dict[Table, str] = {
     SELF_ASSESSMENT_POSITIONS: "self_assessment_positions",
     CRIME_AND_FEELING: "crime_and_feeling",
     CODE_LABELS: "code_labels",
+    LOCAL_INDICATOR_VALUES: "local_indicator_values",
+    INCIDENT_COMPLETENESS: "incident_completeness",
+    INCIDENT_CHANGES: "incident_changes",
 }
 
 _SPECS = [

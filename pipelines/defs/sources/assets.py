@@ -17,7 +17,7 @@ import dagster as dg
 
 from pipelines.resources import UrbanSafetyPaths
 from sources.config import live_mode
-from sources.registry import ALL_SOURCES, SourceFile
+from sources.registry import ALL_INPUTS, ALL_SOURCES, SourceFile
 
 REGISTERS = "registers"
 MISSING = "missing"
@@ -42,7 +42,7 @@ def registers_version(folder: Path) -> str:
 
 def local_versions(data_dir: Path, registers_dir: Path) -> dict[dg.AssetKey, str]:
     """What observing every source asset would report now, without a run (used by ``make run``)."""
-    versions = {source_key(s.name): file_version(Path(data_dir) / s.relpath) for s in ALL_SOURCES}
+    versions = {source_key(s.name): file_version(Path(data_dir) / s.relpath) for s in ALL_INPUTS}
     versions[source_key(REGISTERS)] = registers_version(registers_dir)
     return versions
 
@@ -67,7 +67,8 @@ def _fetch(sources: tuple[SourceFile, ...], paths: UrbanSafetyPaths, log) -> dic
 
 
 OWNERS = ["team:urban_safety_data"]
-_BY_KEY = {source_key(s.name): s for s in ALL_SOURCES}
+# Every file read, the reference files (LAU table) included; only publishers' sources are fetched in live mode.
+_BY_KEY = {source_key(s.name): s for s in ALL_INPUTS}
 _SPECS = [
     *(
         dg.AssetSpec(
@@ -79,7 +80,7 @@ _SPECS = [
             "sha256 of the file; in live mode observing asks the publisher for a newer copy first.",
             metadata={"relpath": s.relpath, "publisher": s.publisher, "licence": s.licence},
         )
-        for s in ALL_SOURCES
+        for s in ALL_INPUTS
     ),
     dg.AssetSpec(
         key=source_key(REGISTERS),
@@ -99,7 +100,8 @@ with warnings.catch_warnings():
     def observe_sources(context, paths: UrbanSafetyPaths):  # an observation context (untyped by Dagster)
         """Hash every selected source file (after a conditional GET in live mode) and report it as its version."""
         selected = [_BY_KEY[k] for k in sorted(context.selected_asset_keys) if k in _BY_KEY]
-        fetched = _fetch(tuple(selected), paths, context.log) if live_mode() and selected else {}
+        fetchable = tuple(s for s in selected if s in ALL_SOURCES)
+        fetched = _fetch(fetchable, paths, context.log) if live_mode() and fetchable else {}
         for source in selected:
             path = paths.data_path / source.relpath
             version = file_version(path)
