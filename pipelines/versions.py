@@ -4,8 +4,8 @@ An asset's code version is the sha256 of everything that decides its output apar
 - the Python code of the project's packages and the pinned environment (``requirements.lock``) — one digest for
   all assets, deliberately coarse: a change anywhere in the code marks every asset stale, never too few;
 - the parameter files it reads (``transforms/parameters/*.csv``, listed in :data:`PARAMETER_FILES`);
-- the Great Expectations suite that checks it (``expectations/suites/<layer>.<table>.json``), so a changed rule
-  re-runs the asset with its checks and everything downstream.
+- the quality rules are code (``expectations/suites.py``, ``expectations/rules.py``): the code digest covers them,
+  so a changed rule re-runs the asset with its checks and everything downstream.
 
 Data versions come from the data: each source asset reports the sha256 of the file it observed, and Dagster
 derives every other asset's data version from its code version and its inputs' data versions.
@@ -20,13 +20,16 @@ from pathlib import Path
 
 from sources.config import PROJECT_ROOT
 
-CODE_PACKAGES = ("sources", "transforms", "warehouse", "expectations", "pipelines")
+CODE_PACKAGES = ("sources", "transforms", "warehouse", "expectations", "pipelines", "dashboard")
 ENVIRONMENT_FILES = ("requirements.lock",)
-SUITES_DIR = PROJECT_ROOT / "expectations" / "suites"
 
 # Parameter files and the assets that read them (every file in transforms/parameters/ must be listed: a test).
 PARAMETER_FILES: dict[str, tuple[str, ...]] = {
     "staging/survey_indicator_values": ("transforms/parameters/survey_sample_sizes.csv",),
+    "staging/city_regions": ("transforms/parameters/city_lau_overrides.csv",),
+    "raw/police_uk_street": ("transforms/parameters/police_uk_crime_types.csv",),
+    "staging/local_indicator_values": ("transforms/parameters/police_uk_crime_types.csv",),
+    "staging/incident_changes": ("transforms/parameters/police_uk_crime_types.csv",),
 }
 
 
@@ -47,11 +50,7 @@ def code_digest() -> str:
 
 def asset_inputs(key: str) -> list[Path]:
     """Files besides the code that decide the output of the asset ``key`` (``layer/name``)."""
-    files = [PROJECT_ROOT / f for f in PARAMETER_FILES.get(key, ())]
-    suite = SUITES_DIR / f"{key.replace('/', '.')}.json"
-    if suite.is_file():
-        files.append(suite)
-    return files
+    return [PROJECT_ROOT / f for f in PARAMETER_FILES.get(key, ())]
 
 
 def code_version(key: str) -> str:
