@@ -82,7 +82,7 @@ def test_sensor_hashes_local_files_and_requests_only_what_changed(
 
     first = tick()
     assert isinstance(first, dg.RunRequest)  # nothing recorded yet: every source is new
-    assert len(first.tags["changed_sources"].split(",")) == 19
+    assert len(first.tags["changed_sources"].split(",")) == 20  # 18 publishers' files, the LAU table, the registers
 
     observed = _observe_sources(paths, instance)
     assert observed.success
@@ -107,7 +107,7 @@ def test_observing_a_source_fetches_only_in_live_mode(
     monkeypatch.delenv("URBAN_SAFETY_LIVE", raising=False)
     paths = UrbanSafetyPaths(data_dir=str(raw_dir), database=str(tmp_path / "d"), work_database=str(tmp_path / "w"))
     result = _observe_sources(paths, dg.DagsterInstance.ephemeral())
-    assert result.success and len(result.get_asset_observation_events()) == 19
+    assert result.success and len(result.get_asset_observation_events()) == 20
     assert httpserver.log == []
 
 

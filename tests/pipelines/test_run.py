@@ -102,7 +102,7 @@ def test_runs_are_recorded_in_the_instance_and_only_stale_assets_rerun(tmp_path:
     observed = instance.get_records_for_run(
         runs[1].dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_OBSERVATION
     ).records
-    assert len(observed) == len(graph.observable_asset_keys) == 19  # each source with its sha256 as data version
+    assert len(observed) == len(graph.observable_asset_keys) == 20  # each source with its sha256 as data version
 
     second = _make_run(project)
     assert "nothing changed" in second
