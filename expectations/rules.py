@@ -192,6 +192,8 @@ COLUMNS: dict[str, list[str]] = {
     "raw.iccs_labels": ["code", "label", "source_line", "source_file", "sha256", "source_version", "loaded_at"],
 }
 
+# Levels an indicator may have values at: Eurostat territories, and the local ones of incident data.
+GEO_LEVELS = "NUTS[0-3]|CITY|MULTI_COUNTRY|POLICE_FORCE_AREA|LSOA|FR_DEPARTEMENT"
 # The city <-> region columns of staging.city_regions and, for cities, published.geographies.
 CITY_LINK_RULES: list[Rule] = [
     in_set("territory_match", ["same_territory", "part_of_region", "spans_regions"]),
@@ -306,7 +308,7 @@ SEMANTIC: dict[str, list[Rule]] = {
         regex("indicator_id", "^[A-Z][A-Z0-9_]*$"),
         in_set("direction", ["+", "-", "ctx"]),
         in_set("ci_method", ["poisson_exact", "wilson_approx_n"]),
-        regex("geo_levels", "^(?:NUTS[0-3]|CITY|MULTI_COUNTRY)(?:,(?:NUTS[0-3]|CITY|MULTI_COUNTRY))*$"),
+        regex("geo_levels", f"^(?:{GEO_LEVELS})(?:,(?:{GEO_LEVELS}))*$"),
         regex("dimension", "^A[15]"),
     ],
     "*.self_assessment": [

@@ -41,7 +41,7 @@ def _project_copy(tmp_path: Path) -> Path:
     """The code, parameters, suites and bundled data in a temporary folder (so a parameter can be edited)."""
     copy = tmp_path / "project"
     ignore = shutil.ignore_patterns("__pycache__", "*.duckdb*", "downloads", "exports", "data_docs")
-    for folder in ("sources", "transforms", "warehouse", "expectations", "pipelines", "data"):
+    for folder in ("sources", "transforms", "warehouse", "expectations", "pipelines", "dashboard", "data"):
         shutil.copytree(PROJECT_ROOT / folder, copy / folder, ignore=ignore)
     for name in ("requirements.lock", "dagster.yaml", "pyproject.toml"):
         shutil.copyfile(PROJECT_ROOT / name, copy / name)
