@@ -23,17 +23,25 @@ from warehouse.db import connect
 RUN_TIMEOUT = 900  # a safety net for a stuck run, not a speed requirement
 # What the survey sample sizes feed: the survey values, everything computed from the candidate indicator values,
 # and the publication (one multi-asset: all five published tables).
+# The survey values, what reads them, and the publication (one multi-asset: every published table) and the dashboard.
 SURVEY_AND_DOWNSTREAM = {
-    "staging/survey_indicator_values",
-    "staging/indicator_values",
-    "staging/geographies",
-    "staging/self_assessment",
-    "staging/crime_and_feeling",
+    "dashboard/site",
+    "published/code_labels",
+    "published/crime_and_feeling",
+    "published/geographies",
+    "published/incident_changes",
+    "published/incident_completeness",
     "published/indicator_values",
     "published/indicators",
-    "published/geographies",
+    "published/local_indicator_values",
     "published/self_assessment",
-    "published/crime_and_feeling",
+    "published/self_assessment_positions",
+    "staging/crime_and_feeling",
+    "staging/geographies",
+    "staging/indicator_values",
+    "staging/self_assessment",
+    "staging/self_assessment_positions",
+    "staging/survey_indicator_values",
 }
 
 
@@ -90,11 +98,16 @@ def test_runs_are_recorded_in_the_instance_and_only_stale_assets_rerun(tmp_path:
 
     # What `make dev` shows: the runs (observation, then materialisation) with every asset and check result.
     instance = dg.DagsterInstance.from_config(str(project))  # DAGSTER_HOME defaults to the repository root
+    # Newest first: the materialisation, one run per incident partition landed (12 months, 7 years), the observation.
     runs = instance.get_run_records()
-    assert [r.dagster_run.status for r in runs] == [dg.DagsterRunStatus.SUCCESS] * 2
+    assert [r.dagster_run.status for r in runs] == [dg.DagsterRunStatus.SUCCESS] * (2 + 19)
+    partition_runs = [r for r in runs if r.dagster_run.tags.get("dagster/partition")]
+    assert len(partition_runs) == 19
+    runs = [r for r in runs if r not in partition_runs]
     materialised = _materialised_in(instance, runs[0].dagster_run.run_id)
     graph = defs.resolve_asset_graph()
-    assert materialised == {k.to_user_string() for k in graph.materializable_asset_keys}
+    unpartitioned = {k.to_user_string() for k in graph.materializable_asset_keys if not graph.get(k).is_partitioned}
+    assert materialised == unpartitioned
     checks = instance.get_records_for_run(
         runs[0].dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
     ).records
@@ -107,7 +120,7 @@ def test_runs_are_recorded_in_the_instance_and_only_stale_assets_rerun(tmp_path:
     second = _make_run(project)
     assert "nothing changed" in second
     assert published_snapshot(db) == before
-    assert len(instance.get_run_records()) == 2  # no new run: nothing was stale
+    assert len(instance.get_run_records()) == 2 + 19  # no new run: nothing was stale
 
     # Surveys of 2019 interviewed twice as many people: every 2019 interval must narrow.
     params = project / "transforms" / "parameters" / "survey_sample_sizes.csv"
