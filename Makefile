@@ -68,7 +68,7 @@ format: $(STAMP)
 lock:
 	rm -rf /tmp/urban-safety-lock && $(PYTHON) -m venv /tmp/urban-safety-lock
 	/tmp/urban-safety-lock/bin/pip install --quiet ".[dev]" && /tmp/urban-safety-lock/bin/pip freeze --exclude urban-safety > requirements.lock.new
-	(echo "# Exact versions that resolve together on Python 3.11 (pip freeze of a clean venv; see ecosystem.md §0-1)."; echo "# Regenerate with: make lock"; cat requirements.lock.new) > requirements.lock && rm requirements.lock.new
+	(echo "# Exact versions that resolve together on Python 3.11 (pip freeze of a clean venv)."; echo "# Regenerate with: make lock"; cat requirements.lock.new) > requirements.lock && rm requirements.lock.new
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -13,7 +13,7 @@ kept as written (``flags``) and split into the two SDMX code lists Eurostat uses
 (OBS_STATUS, CONF_STATUS): observation status (``b``, ``e``, ``p`` …) and confidentiality status (``C``,
 ``N``, ``P``; the legacy lower-case ``c`` is mapped to ``C``).
 
-Bad input (issue 4) is split in two (see :mod:`sources.quarantine`):
+Bad input is split in two (see :mod:`sources.quarantine`):
 
 * row-level problems do not stop the read: an unparseable cell, an unknown flag letter (TSV and JSON-stat) and a
   repeated series key (TSV: the first line wins) are left out of ``cells`` and listed in ``quarantine`` with file,

@@ -1,4 +1,4 @@
-"""Fault injection on COPIES of the real files (issue 4): bad input loses nothing.
+"""Fault injection on COPIES of the real files: bad input loses nothing.
 
 Each case copies one bundled file into ``tmp_path``, breaks it in one precise way (tests/faults/helpers.py) and
 reads the copy with the production reader, at the reader + quarantine level (no Dagster run):

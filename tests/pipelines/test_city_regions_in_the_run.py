@@ -1,4 +1,4 @@
-"""City <-> region in a real run: what analysts find in the published file (acceptance of issue 7, part 1)."""
+"""City <-> region in a real run: what analysts find in the published file."""
 
 from __future__ import annotations
 

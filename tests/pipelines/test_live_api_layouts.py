@@ -5,7 +5,7 @@ built from the bundled files through the project's own reader (tests/sources/api
 conditional requests with 304. The faults a publisher really produces are served too: an HTML error page, a 429
 with ``Retry-After``.
 
-Regression (issue 8): a first live run into an empty folder failed, because the readers refused the API's ``freq``
+Regression: a first live run into an empty folder failed, because the readers refused the API's ``freq``
 dimension for ``tps00001`` and ``urb_percep``.
 """
 

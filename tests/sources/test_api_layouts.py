@@ -1,6 +1,6 @@
 """Every Eurostat source reads the same in the dissemination API's own layout as in its bundled file.
 
-Regression (issue 8): the API's TSV carries a leading ``freq`` dimension for every dataset, and the readers refused
+Regression: the API's TSV carries a leading ``freq`` dimension for every dataset, and the readers refused
 it for ``tps00001`` and ``urb_percep`` (bundled in the older bulk layout), so a first live run failed.
 """
 

@@ -288,7 +288,7 @@ def test_crafted_quoted_newline_keeps_line_numbers(tmp_path: Path):
     assert frame["programme_title"][0] == "A title\nover two lines"
     assert frame["source_line"].to_list() == [2, 4, 5]  # the record on lines 2-3 starts on line 2
     rows[2][15] = "x12"
-    # An invalid amount is quarantined (issue 4): the line is the one the record starts on.
+    # An invalid amount is quarantined: the line is the one the record starts on.
     kept, quarantine = read_esif_planned_with_quarantine(write_csv(tmp_path / "multiline_bad.csv", HEADER, rows))
     assert quarantine.rows() == [
         ("multiline_bad.csv", 5, "EU Amount", "invalid_amount", "x12", "esif_2014_2020_planned")
