@@ -3,7 +3,7 @@ run side by side with a base commit, and the dashboard build.
 
 Runs `python -m pipelines.run` as a subprocess (as `make run` does) on a temporary warehouse file, several
 times, and writes a Markdown table to bench/results.md. The base commit (``BENCH_BASE``, default the commit before
-the operations rework) is checked out into a temporary git worktree and its forced full run is timed in the same process,
+the operations rework) is checked out into a temporary git worktree and its forced full run timed in the same process,
 alternating base and new runs so that other load on the machine hits both alike; the table reports the ratio of
 the fastest runs. Then `python -m dashboard.build` (the whole site for every city and indicator, target <= 60 s)
 is timed on the warehouse the runs published. Usage: `make bench` (or with REPEAT=n, BENCH_BASE=<commit>;

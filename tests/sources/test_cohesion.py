@@ -347,7 +347,7 @@ def test_error_wrong_field_count_names_the_line(tmp_path: Path, n_fields: int, c
     assert_names(info.value, path, 4, column)
 
 
-# Row-level (issue 4): an invalid amount no longer stops the read. The record goes to the quarantine with file,
+# Row-level: an invalid amount no longer stops the read. The record goes to the quarantine with file,
 # line, column and the text as written; the other records are read. (These inputs used to raise.)
 
 

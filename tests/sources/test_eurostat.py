@@ -826,7 +826,7 @@ def test_error_blank_line_inside_data(tmp_path):
     _assert_error(exc, path, 3, None)
 
 
-# Row-level problems (issue 4): quarantined with file, line, column, reason and raw text; the rest is read.
+# Row-level problems: quarantined with file, line, column, reason and raw text; the rest is read.
 # These tests replace the earlier "raises SourceFormatError" expectations for the same inputs.
 
 
