@@ -42,6 +42,7 @@ from dashboard.data import (
     first_dimension,
     load,
 )
+from transforms.self_assessment import SIZE_UNITS
 from warehouse.export import neutralise_formulas
 from warehouse.metadata import QUALITY_FLAGS
 
@@ -56,7 +57,6 @@ SVG_MODES = {"all": None, "summary": ("comparison", "comparison_within_country")
 PACKAGE = Path(__file__).resolve().parent
 # A relative half-width above this (interval wider than the value itself) is drawn as uncertain.
 WIDE_INTERVAL = 0.5
-COUNT_UNITS = ("offences", "persons", "EUR (planned)")
 WHISKER_OPACITY = {"precise": 0.9, "wide": 0.3}
 CSV_COLUMNS = (
     "indicator_id",
@@ -511,7 +511,7 @@ class SiteBuilder:
         sections: list[dict[str, Any]] = []
         # Counts and amounts are not compared between places: without the population behind them they say
         # nothing about a place's level (the self-assessment compares rates and shares only, too).
-        count_like = meta["unit"] in COUNT_UNITS
+        count_like = meta["unit"] in SIZE_UNITS
         comparable = meta["comparability"] != "not_comparable" and not count_like
         city_rows = self.comparison_values(indicator_id, rows) if comparable else rows.clear()
         csv_parts = [city_rows]

@@ -14,7 +14,7 @@ import polars as pl
 
 from sources.registers import CONDITIONS, PYRAMID_LEVELS
 from warehouse.catalogue.action5 import CIM_CONDITIONS, PP_BALANCE, PP_LEVEL_SHARE
-from warehouse.metadata import DOMAIN_INDICATOR_VALUES, INDICATOR_VALUES, conform
+from warehouse.metadata import DOMAIN_INDICATOR_VALUES, EVIDENCE_COLUMNS, INDICATOR_VALUES, conform
 
 PREVENTION_DATASET = "prevention_pyramid_register"
 COLLECTIVE_IMPACT_DATASET = "collective_impact_register"
@@ -61,29 +61,6 @@ def _require(frame: pl.DataFrame, columns: list[str], what: str) -> None:
         raise ValueError(f"{what}: missing columns {missing}")
 
 
-_ROW_COLUMNS = (
-    "indicator_id",
-    "breakdown",
-    "geo_code",
-    "geo_level",
-    "period",
-    "value",
-    "unit",
-    "ci_low",
-    "ci_high",
-    "ci_method",
-    "numerator",
-    "denominator",
-    "obs_status",
-    "conf_status",
-    "series_variant",
-    "comparability",
-    "source_dataset",
-    "source_version",
-    "note",
-)
-
-
 def _value_row(
     indicator_id: str,
     breakdown: str,
@@ -121,7 +98,7 @@ def _value_row(
 
 
 def _frame(rows: list[dict], *, example: bool) -> pl.DataFrame:
-    columns = {name: dtype for name, dtype in DOMAIN_INDICATOR_VALUES.polars_schema.items() if name in _ROW_COLUMNS}
+    columns = {name: dtype for name, dtype in DOMAIN_INDICATOR_VALUES.polars_schema.items() if name in EVIDENCE_COLUMNS}
     frame = pl.DataFrame(rows, schema=columns, orient="row").with_columns(pl.lit(example).alias("example_data"))
     return conform(DOMAIN_INDICATOR_VALUES, frame).sort(list(INDICATOR_VALUES.key), nulls_last=True)
 

@@ -242,6 +242,12 @@ INDICATOR_VALUE_COLUMNS = (
     ),
 )
 
+# The evidence every indicator figure carries, up to `note`; the columns after it (survey sample, screening) are
+# added where they apply.
+EVIDENCE_COLUMNS: tuple[str, ...] = tuple(c.name for c in INDICATOR_VALUE_COLUMNS)[
+    : [c.name for c in INDICATOR_VALUE_COLUMNS].index("note") + 1
+]
+
 # The screening flags of published.indicator_values (transforms/screening.py), in the order they are written.
 QUALITY_FLAGS: dict[str, str] = {
     "small_count": "the value rests on fewer than 10 recorded events: its relative uncertainty is large and a "
@@ -625,7 +631,6 @@ _LOCAL_GEO = {
     ),
     "geo_level": _c("geo_level", "VARCHAR", "POLICE_FORCE_AREA, LSOA or FR_DEPARTEMENT.", False),
 }
-_EVIDENCE_COLUMNS = [c.name for c in INDICATOR_VALUE_COLUMNS].index("note") + 1
 LOCAL_INDICATOR_VALUES = Table(
     "published",
     "local_indicator_values",
@@ -635,7 +640,7 @@ LOCAL_INDICATOR_VALUES = Table(
     "geo_code, period, series_variant).",
     # The evidence columns of indicator_values up to `note`: the survey-sample and screening columns do not apply
     # to local counts yet (screening of local values is open work).
-    tuple(_LOCAL_GEO.get(c.name, c) for c in INDICATOR_VALUE_COLUMNS[:_EVIDENCE_COLUMNS]),
+    tuple(_LOCAL_GEO.get(c.name, c) for c in INDICATOR_VALUE_COLUMNS if c.name in EVIDENCE_COLUMNS),
     ("indicator_id", "breakdown", "geo_code", "period", "series_variant"),
     # Empty when no incident data is configured (e.g. live mode); the staging asset refuses an empty result when
     # incident files are there.
