@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from transforms.code_labels import STATIC_LABELS
+from transforms.observations import BREAKDOWN_DIMENSIONS
 from transforms.self_assessment import MATURITY_LABELS
 from warehouse.metadata import QUALITY_FLAGS
 
@@ -631,7 +632,7 @@ SEMANTIC: dict[str, list[Rule]] = {
         not_null("numerator"),
     ],
     "staging.observations": [
-        unique("dataset", "dimensions", "unit", "geo", "period"),
+        unique("dataset", *BREAKDOWN_DIMENSIONS, "unit", "geo", "period"),
         not_null("dataset"),
         not_null("geo"),
         not_null("period"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from transforms.geographies import geo_level, is_extra_regio
-from transforms.observations import dimension, merge_flags
+from transforms.observations import merge_flags
 from transforms.stats import poisson_exact_ci
 from warehouse.catalogue import RATE_UNIT, SEC_HOM_COUNT_CITY, SEC_HOM_RATE_CITY, SEC_RECORDED_RATE
 from warehouse.metadata import DOMAIN_INDICATOR_VALUES, INDICATOR_VALUES, conform
@@ -77,7 +77,7 @@ def recorded_offence_rates(observations: pl.DataFrame, population: pl.DataFrame)
     or there is no population of the same territory and year.
     """
     counts = observations.filter(pl.col("dataset").is_in(list(RATE_DATASETS)) & (pl.col("unit") == "NR")).with_columns(
-        dimension("iccs").alias("iccs"), geo_level(pl.col("geo")).alias("geo_level")
+        geo_level(pl.col("geo")).alias("geo_level")
     )
     pop = population.select(
         "geo",
@@ -219,7 +219,7 @@ def homicide_city_vs_region(observations: pl.DataFrame, city_regions: pl.DataFra
     )
     region = usable(
         observations.filter(
-            (pl.col("dataset") == REGIONAL_DATASET) & (pl.col("unit") == "NR") & (dimension("iccs") == HOMICIDE_ICCS)
+            (pl.col("dataset") == REGIONAL_DATASET) & (pl.col("unit") == "NR") & (pl.col("iccs") == HOMICIDE_ICCS)
         ),
         "region_count",
     )

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import polars as pl
+
+from sources.eurostat import EUROSTAT_DIMENSIONS
 
 # Columns every raw Eurostat table carries besides its own dimensions (see sources.eurostat).
 CELL_COLUMNS = (
@@ -22,10 +26,13 @@ CELL_COLUMNS = (
 GEO_DIMENSIONS = ("geo", "cities")
 # Dimensions that are not breakdowns: time and geography have their own columns, freq is implied by period.
 NON_BREAKDOWN = {"freq", "unit", *GEO_DIMENSIONS}
+# Every breakdown dimension of the registry's datasets, each in its own column of staging.observations (null where
+# a dataset does not have it): a transform selects ``pl.col("iccs")``, an analyst ``WHERE iccs = 'ICCS0101'``.
+BREAKDOWN_DIMENSIONS = tuple(sorted({d for dims in EUROSTAT_DIMENSIONS.values() for d in dims} - NON_BREAKDOWN))
 
 OBSERVATION_SCHEMA = {
     "dataset": pl.String,
-    "dimensions": pl.String,
+    **{name: pl.String for name in BREAKDOWN_DIMENSIONS},
     "unit": pl.String,
     "geo": pl.String,
     "period": pl.String,
@@ -45,22 +52,24 @@ def dimension_columns(raw: pl.DataFrame) -> list[str]:
 
 
 def tidy_observations(dataset: str, raw: pl.DataFrame) -> pl.DataFrame:
-    """One row per cell: ``dimensions`` holds the breakdown as ``name=code`` pairs sorted by name and joined
-    with ``|`` (e.g. ``age=TOTAL|sex=T``), so the same breakdown reads the same whatever the file's order."""
+    """One row per cell, its breakdown codes in the :data:`BREAKDOWN_DIMENSIONS` columns (the dataset's own
+    dimensions filled, the others null), whatever the order of the dimensions in the file."""
     dims = dimension_columns(raw)
     geo = next((d for d in GEO_DIMENSIONS if d in dims), None)
     if geo is None:
         raise ValueError(f"{dataset}: no geographic dimension among {dims}")
-    breakdown = sorted(d for d in dims if d not in NON_BREAKDOWN)
-    dimensions = (
-        pl.concat_str([pl.lit(f"{d}=") + pl.col(d) for d in breakdown], separator="|") if breakdown else pl.lit("")
-    )
+    unknown = sorted(d for d in dims if d not in NON_BREAKDOWN and d not in BREAKDOWN_DIMENSIONS)
+    if unknown:
+        raise ValueError(
+            f"{dataset}: dimension(s) {unknown} are not breakdowns of any registry dataset "
+            "(add the dataset to sources.eurostat.EUROSTAT_DIMENSIONS)"
+        )
     for optional, dtype in (("source_line", pl.Int32), ("source_index", pl.Int64)):
         if optional not in raw.columns:
             raw = raw.with_columns(pl.lit(None, dtype=dtype).alias(optional))
     return raw.select(
         pl.lit(dataset).alias("dataset"),
-        dimensions.alias("dimensions"),
+        *[(pl.col(d) if d in dims else pl.lit(None, dtype=pl.String)).alias(d) for d in BREAKDOWN_DIMENSIONS],
         (pl.col("unit") if "unit" in dims else pl.lit(None, dtype=pl.String)).alias("unit"),
         pl.col(geo).alias("geo"),
         "period",
@@ -75,9 +84,15 @@ def tidy_observations(dataset: str, raw: pl.DataFrame) -> pl.DataFrame:
     ).cast(OBSERVATION_SCHEMA)
 
 
-def dimension(name: str) -> pl.Expr:
-    """The code of one breakdown dimension, read back from the ``dimensions`` column."""
-    return pl.col("dimensions").str.extract(rf"(?:^|\|){name}=([^|]*)", 1)
+def breakdown_is(codes: Mapping[str, str]) -> pl.Expr:
+    """Cells of exactly this breakdown: each named dimension has its code and no other breakdown dimension is set
+    (``{"age": "TOTAL", "sex": "T"}`` is the total of a table broken down by age and sex, nothing finer)."""
+    unknown = sorted(set(codes) - set(BREAKDOWN_DIMENSIONS))
+    if unknown:
+        raise ValueError(f"not breakdown dimensions: {unknown} (known: {', '.join(BREAKDOWN_DIMENSIONS)})")
+    return pl.all_horizontal(
+        *[pl.col(d).eq_missing(codes[d]) if d in codes else pl.col(d).is_null() for d in BREAKDOWN_DIMENSIONS]
+    )
 
 
 def merge_flags(*columns: str) -> pl.Expr:

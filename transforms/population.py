@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from transforms.observations import breakdown_is
+
 # Which dataset gives a territory's population, best first. A territory-year takes its figure from the first
 # source that has it, and the source is recorded on every rate, so a rate always says whose population it used.
 #
@@ -13,11 +15,11 @@ import polars as pl
 # series (demo_pjan), then the regional table's NUTS 0 rows. Measured on the bundle, this order reproduces
 # Eurostat's national rates with a median deviation of 0.014 % (0.024 % with demo_pjan first). Regions come
 # from the regional table only.
-POPULATION_SOURCES: tuple[tuple[str, str, str], ...] = (
-    # (dataset, breakdown in `dimensions`, which territories)
-    ("tps00001", "indic_de=JAN", "countries"),
-    ("demo_pjan", "age=TOTAL|sex=T", "countries"),
-    ("demo_r_pjanaggr3", "age=TOTAL|sex=T", "all"),
+POPULATION_SOURCES: tuple[tuple[str, dict[str, str], str], ...] = (
+    # (dataset, breakdown codes, which territories)
+    ("tps00001", {"indic_de": "JAN"}, "countries"),
+    ("demo_pjan", {"age": "TOTAL", "sex": "T"}, "countries"),
+    ("demo_r_pjanaggr3", {"age": "TOTAL", "sex": "T"}, "all"),
 )
 
 POPULATION_SCHEMA = {
@@ -41,7 +43,7 @@ def population_denominators(observations: pl.DataFrame) -> pl.DataFrame:
     for rank, (dataset, breakdown, scope) in enumerate(POPULATION_SOURCES):
         rows = observations.filter(
             (pl.col("dataset") == dataset)
-            & (pl.col("dimensions") == breakdown)
+            & breakdown_is(breakdown)
             & ((pl.col("unit") == "NR") | pl.col("unit").is_null())
             & pl.col("value").is_not_null()
         )

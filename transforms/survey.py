@@ -11,7 +11,7 @@ import polars as pl
 
 from transforms.crime import DROP_SCHEMA
 from transforms.geographies import geo_level
-from transforms.observations import dimension, merge_flags
+from transforms.observations import breakdown_is, merge_flags
 from warehouse.catalogue import CATALOGUE_BY_ID
 from warehouse.catalogue.survey import QOL, SURVEY_SERIES, SurveySeries
 from warehouse.metadata import DOMAIN_INDICATOR_VALUES, conform
@@ -167,7 +167,7 @@ def _qol_series(observations: pl.DataFrame, s: SurveySeries) -> pl.DataFrame:
 
 def _silc_series(observations: pl.DataFrame, s: SurveySeries) -> pl.DataFrame:
     return observations.filter(
-        (pl.col("dataset") == s.dataset) & (pl.col("dimensions") == s.dimensions) & (pl.col("unit") == s.unit_code)
+        (pl.col("dataset") == s.dataset) & breakdown_is(s.dimension_codes or {}) & (pl.col("unit") == s.unit_code)
     ).select(
         "geo",
         "period",
@@ -186,7 +186,7 @@ def survey_indicators(observations: pl.DataFrame, sample_sizes: pl.DataFrame) ->
     """Every survey series of the catalogue as indicator values, with dropped cells counted by reason."""
     values, drops = [], []
     # Scan the big observation table once, not once per series.
-    qol = observations.filter(pl.col("dataset") == QOL).with_columns(dimension("indic_ur").alias("code"))
+    qol = observations.filter(pl.col("dataset") == QOL).with_columns(pl.col("indic_ur").alias("code"))
     silc = observations.filter(pl.col("dataset").is_in([s.dataset for s in SURVEY_SERIES if s.dataset != QOL]))
     for s in SURVEY_SERIES:
         entry = CATALOGUE_BY_ID[s.indicator_id]

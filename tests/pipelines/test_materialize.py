@@ -79,7 +79,7 @@ def test_source_flags_reach_the_published_row(built: BuiltWarehouse) -> None:
         built.db,
         """
         WITH src AS (
-            SELECT o.dataset, o.geo, o.period, regexp_extract(o.dimensions, 'iccs=([^|]*)', 1) AS iccs,
+            SELECT o.dataset, o.geo, o.period, o.iccs,
                    coalesce(o.obs_status, '') || coalesce(p.obs_status, '') AS flags
             FROM work.staging.observations o JOIN work.staging.population p USING (geo, period)
             WHERE o.dataset IN ('crim_off_cat', 'crim_gen_reg') AND o.unit = 'NR' AND o.value IS NOT NULL
@@ -105,7 +105,7 @@ def test_missing_source_values_are_never_published_as_zero(built: BuiltWarehouse
           ON v.indicator_id IN ('SEC_RECORDED_RATE', 'SEC_HOM_COUNT_CITY')
          AND o.geo = v.geo_code AND o.period = v.period AND o.unit = 'NR'
          AND o.dataset = split_part(v.source_dataset, ' / ', 1)
-         AND coalesce(regexp_extract(o.dimensions, 'iccs=([^|]*)', 1), '') = coalesce(v.breakdown, '')
+         AND coalesce(o.iccs, '') = coalesce(v.breakdown, '')
         WHERE o.value IS NULL
         """,
     )[0][0]

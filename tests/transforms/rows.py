@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.observations import OBSERVATION_SCHEMA
+from transforms.observations import BREAKDOWN_DIMENSIONS, OBSERVATION_SCHEMA
 
 
 def observation(
@@ -13,14 +13,14 @@ def observation(
     period: str,
     value: float | None,
     *,
-    dimensions: str = "",
+    breakdown: dict[str, str] | None = None,
     unit: str | None = "NR",
     obs_status: str | None = None,
     conf_status: str | None = None,
 ) -> dict:
     return {
         "dataset": dataset,
-        "dimensions": dimensions,
+        **{d: (breakdown or {}).get(d) for d in BREAKDOWN_DIMENSIONS},
         "unit": unit,
         "geo": geo,
         "period": period,

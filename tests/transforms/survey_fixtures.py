@@ -154,10 +154,10 @@ def jsonstat_cells(path: Path) -> list[dict]:
     return out
 
 
-def silc_breakdown(codes: dict[str, str]) -> str:
-    """The ``dimensions`` string of staging.observations for a JSON-stat cell (breakdowns sorted by name)."""
+def silc_breakdown(codes: dict[str, str]) -> dict[str, str]:
+    """The breakdown codes of a JSON-stat cell (every dimension but frequency, unit, territory and time)."""
     skip = {"freq", "unit", "geo", "time"}
-    return "|".join(f"{dim}={code}" for dim, code in sorted(codes.items()) if dim not in skip)
+    return {dim: code for dim, code in codes.items() if dim not in skip}
 
 
 def sample_size_rows(path: Path = SAMPLE_SIZES_CSV) -> list[dict[str, str]]:
@@ -171,7 +171,7 @@ def sample_size_rows(path: Path = SAMPLE_SIZES_CSV) -> list[dict[str, str]]:
 
 
 def qol_cell(code: str, city: str, period: str, value: float | None, flags: str | None = None) -> dict:
-    return observation(QOL, city, period, value, dimensions=f"indic_ur={code}", unit="PC", obs_status=flags)
+    return observation(QOL, city, period, value, breakdown={"indic_ur": code}, unit="PC", obs_status=flags)
 
 
 def silc_cell(
@@ -187,7 +187,7 @@ def silc_cell(
         geo,
         period,
         value,
-        dimensions=series.dimensions or "",
+        breakdown=series.dimension_codes,
         unit=series.unit_code,
         obs_status=obs_status,
         conf_status=conf_status,

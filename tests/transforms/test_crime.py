@@ -13,7 +13,6 @@ from sources.eurostat import read_eurostat
 from sources.registry import EUROSTAT_CRIME
 from tests.transforms.rows import observation, observations_frame
 from transforms.crime import city_homicide_counts, city_table_disagreements, recorded_offence_rates
-from transforms.observations import dimension
 from transforms.population import POPULATION_SCHEMA
 from transforms.stats import poisson_exact_ci
 from warehouse.catalogue import RATE_UNIT
@@ -30,9 +29,9 @@ def count(
     conf_status: str | None = None,
     unit: str = "NR",
 ) -> dict:
-    dimensions = "" if iccs is None else f"iccs={iccs}"
+    breakdown = None if iccs is None else {"iccs": iccs}
     return observation(
-        dataset, geo, period, value, dimensions=dimensions, unit=unit, obs_status=obs_status, conf_status=conf_status
+        dataset, geo, period, value, breakdown=breakdown, unit=unit, obs_status=obs_status, conf_status=conf_status
     )
 
 
@@ -356,7 +355,7 @@ def test_real_flags_of_count_and_population_are_carried(
     values, _ = rates
     counts = observations.filter(pl.col("dataset").is_in(RATE_DATASETS) & (pl.col("unit") == "NR")).select(
         "dataset",
-        dimension("iccs").alias("breakdown"),
+        pl.col("iccs").alias("breakdown"),
         pl.col("geo").alias("geo_code"),
         "period",
         pl.col("obs_status").alias("count_flags"),

@@ -1,4 +1,4 @@
-"""Raw Eurostat cells -> tidy observations; the ``dimensions`` key, ``dimension()`` and ``merge_flags``."""
+"""Raw Eurostat cells -> tidy observations; the breakdown columns, ``breakdown_is()`` and ``merge_flags``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ import pytest
 
 from sources.eurostat import read_eurostat
 from sources.registry import EUROSTAT_POPULATION
-from transforms.observations import OBSERVATION_SCHEMA, dimension, merge_flags, tidy_observations
+from transforms.observations import (
+    BREAKDOWN_DIMENSIONS,
+    OBSERVATION_SCHEMA,
+    breakdown_is,
+    merge_flags,
+    tidy_observations,
+)
 
 
 def raw_cells(dims: dict[str, list[str]], values: list[float | None], flags: list[str] | None = None) -> pl.DataFrame:
@@ -33,12 +39,15 @@ def raw_cells(dims: dict[str, list[str]], values: list[float | None], flags: lis
     )
 
 
-def test_dimensions_are_sorted_by_name_whatever_the_file_order() -> None:
+def test_breakdown_columns_are_the_same_whatever_the_file_order() -> None:
     a = raw_cells({"freq": ["A"], "unit": ["NR"], "sex": ["T"], "age": ["TOTAL"], "geo": ["DE"]}, [1.0])
     b = raw_cells({"age": ["TOTAL"], "geo": ["DE"], "unit": ["NR"], "sex": ["T"], "freq": ["A"]}, [1.0])
     ta, tb = tidy_observations("demo_r_pjanaggr3", a), tidy_observations("demo_pjan", b)
-    assert ta["dimensions"].to_list() == ["age=TOTAL|sex=T"]
-    assert tb["dimensions"].to_list() == ["age=TOTAL|sex=T"]
+    for tidy in (ta, tb):
+        row = tidy.row(0, named=True)
+        assert (row["age"], row["sex"]) == ("TOTAL", "T")
+        assert all(row[d] is None for d in BREAKDOWN_DIMENSIONS if d not in ("age", "sex"))
+    assert ta.drop("dataset").equals(tb.drop("dataset"))
 
 
 def test_freq_unit_and_geo_are_not_breakdowns() -> None:
@@ -47,7 +56,8 @@ def test_freq_unit_and_geo_are_not_breakdowns() -> None:
         [5.0, 0.01],
     )
     tidy = tidy_observations("crim_off_cat", raw)
-    assert tidy["dimensions"].to_list() == ["iccs=ICCS0101", "iccs=ICCS0401"]
+    assert tidy["iccs"].to_list() == ["ICCS0101", "ICCS0401"]
+    assert "freq" not in tidy.columns
     assert tidy["unit"].to_list() == ["NR", "P_HTHAB"]
     assert tidy["geo"].to_list() == ["DE", "DE"]
     assert tidy["dataset"].to_list() == ["crim_off_cat"] * 2
@@ -68,14 +78,14 @@ def test_geo_is_read_from_cities_when_there_is_no_geo() -> None:
     raw = raw_cells({"freq": ["A"], "unit": ["NR"], "cities": ["AT001C"]}, [3.0])
     tidy = tidy_observations("crim_hom_ocit", raw)
     assert tidy["geo"].to_list() == ["AT001C"]
-    assert tidy["dimensions"].to_list() == [""]  # no breakdown at all
+    assert all(tidy[d].null_count() == tidy.height for d in BREAKDOWN_DIMENSIONS)  # no breakdown at all
 
 
 def test_unit_is_null_when_the_dataset_has_no_unit_dimension() -> None:
     raw = raw_cells({"indic_de": ["JAN", "JAN"], "geo": ["CH", "EU28"]}, [7_785_806.0, None])
     tidy = tidy_observations("tps00001", raw)
     assert tidy["unit"].to_list() == [None, None]
-    assert tidy["dimensions"].to_list() == ["indic_de=JAN"] * 2
+    assert tidy["indic_de"].to_list() == ["JAN"] * 2
     assert tidy.schema["unit"] == pl.String
 
 
@@ -92,11 +102,10 @@ def test_json_stat_source_index_is_kept() -> None:
     assert row["source_index"] == 17 and row["source_line"] is None
 
 
-def test_real_population_files_share_one_breakdown_key(observations: pl.DataFrame) -> None:
-    """demo_pjan (JSON, age before sex) and demo_r_pjanaggr3 (TSV, sex before age) read the same key."""
-    totals = observations.filter(pl.col("dimensions") == "age=TOTAL|sex=T").group_by("dataset").len()
-    assert set(totals["dataset"]) >= {"demo_pjan", "demo_r_pjanaggr3"}
-    assert observations.filter(pl.col("dimensions").str.contains("sex=T\\|age=")).height == 0
+def test_real_population_files_share_one_breakdown(observations: pl.DataFrame) -> None:
+    """demo_pjan (JSON, age before sex) and demo_r_pjanaggr3 (TSV, sex before age) read the same breakdown."""
+    totals = observations.filter(breakdown_is({"age": "TOTAL", "sex": "T"})).group_by("dataset").len()
+    assert set(totals["dataset"]) == {"demo_pjan", "demo_r_pjanaggr3"}
 
 
 def test_real_tps00001_has_null_unit_and_indic_de_key(raw_dir: Path) -> None:
@@ -110,37 +119,46 @@ def test_real_tps00001_has_null_unit_and_indic_de_key(raw_dir: Path) -> None:
     tidy = tidy_observations("tps00001", raw)
     assert tidy.height == table.cells.height > 0
     assert tidy["unit"].null_count() == tidy.height
-    assert set(tidy["dimensions"]) == {"indic_de=JAN"}
+    assert set(tidy["indic_de"]) == {"JAN"}
 
 
 def test_real_crime_files_with_different_dimension_order_give_the_same_keys(observations: pl.DataFrame) -> None:
     # crim_off_cat is freq,iccs,unit,geo and crim_gen_reg is freq,unit,iccs,geo: both must read iccs=...
     for dataset in ("crim_off_cat", "crim_gen_reg"):
-        keys = observations.filter(pl.col("dataset") == dataset)["dimensions"].unique()
-        assert keys.len() > 0
-        assert keys.str.contains(r"^iccs=ICCS[0-9]+$").all(), keys.to_list()
+        rows = observations.filter(pl.col("dataset") == dataset)
+        assert rows.height > 0
+        assert rows["iccs"].str.contains(r"^ICCS[0-9]+$").all(), rows["iccs"].unique().to_list()
+        assert all(rows[d].null_count() == rows.height for d in BREAKDOWN_DIMENSIONS if d != "iccs")
     assert observations.filter(pl.col("dataset") == "crim_off_cat")["unit"].unique().sort().to_list() == [
         "NR",
         "P_HTHAB",
     ]
 
 
-@pytest.mark.parametrize(
-    ("dimensions", "name", "expected"),
-    [
-        ("iccs=ICCS0101", "iccs", "ICCS0101"),
-        ("age=TOTAL|iccs=ICCS0401|sex=T", "iccs", "ICCS0401"),
-        ("age=Y15-64|sex=M", "age", "Y15-64"),
-        ("age=Y15-64|sex=M", "sex", "M"),
-        ("age=TOTAL|sex=T", "iccs", None),
-        ("unisex=F|age=TOTAL", "sex", None),  # a name must match whole, not as a suffix
-        ("xsex=F|sex=T", "sex", "T"),
-        ("", "iccs", None),
-    ],
-)
-def test_dimension_reads_one_breakdown_code(dimensions: str, name: str, expected: str | None) -> None:
-    frame = pl.DataFrame({"dimensions": [dimensions]})
-    assert frame.select(dimension(name))["dimensions"].to_list() == [expected]
+def test_breakdown_is_matches_the_exact_breakdown_only() -> None:
+    frame = pl.DataFrame(
+        [
+            {"age": "TOTAL", "sex": "T"},
+            {"age": "TOTAL", "sex": "M"},
+            {"age": "TOTAL", "sex": "T", "isced11": "TOTAL"},  # finer: another dimension is set
+            {"age": None, "sex": "T"},
+        ],
+        schema={d: pl.String for d in BREAKDOWN_DIMENSIONS},
+    )
+    assert frame.select(breakdown_is({"age": "TOTAL", "sex": "T"}).alias("m"))["m"].to_list() == [
+        True,
+        False,
+        False,
+        False,
+    ]
+
+
+def test_unknown_dimensions_are_refused() -> None:
+    with pytest.raises(ValueError, match="not breakdown dimensions"):
+        breakdown_is({"agegroup": "TOTAL"})
+    raw = raw_cells({"freq": ["A"], "colour": ["red"], "geo": ["DE"]}, [1.0])
+    with pytest.raises(ValueError, match=r"\['colour'\] are not breakdowns"):
+        tidy_observations("crim_off_cat", raw)
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,11 @@ import pytest
 from tests.transforms.rows import observation, observations_frame
 from transforms.population import POPULATION_SCHEMA, POPULATION_SOURCES, population_denominators
 
-TOTAL = {"demo_pjan": "age=TOTAL|sex=T", "demo_r_pjanaggr3": "age=TOTAL|sex=T", "tps00001": "indic_de=JAN"}
+TOTAL = {
+    "demo_pjan": {"age": "TOTAL", "sex": "T"},
+    "demo_r_pjanaggr3": {"age": "TOTAL", "sex": "T"},
+    "tps00001": {"indic_de": "JAN"},
+}
 UNIT = {"demo_pjan": "NR", "demo_r_pjanaggr3": "NR", "tps00001": None}
 RANK = {dataset: rank for rank, (dataset, _, _) in enumerate(POPULATION_SOURCES)}
 
@@ -20,7 +24,7 @@ def pop_obs(
     value: float | None,
     obs_status: str | None = None,
     conf_status: str | None = None,
-    dimensions: str | None = None,
+    breakdown: dict[str, str] | None = None,
     unit: str | None = "default",
 ) -> dict:
     return observation(
@@ -28,7 +32,7 @@ def pop_obs(
         geo,
         period,
         value,
-        dimensions=TOTAL[dataset] if dimensions is None else dimensions,
+        breakdown=TOTAL[dataset] if breakdown is None else breakdown,
         unit=UNIT[dataset] if unit == "default" else unit,
         obs_status=obs_status,
         conf_status=conf_status,
@@ -51,9 +55,9 @@ def test_declared_sources_and_scopes() -> None:
     """Three sources; only the regional table may give regions; each is read with its total breakdown."""
     assert sorted(COUNTRY_SOURCES) == ["demo_pjan", "demo_r_pjanaggr3", "tps00001"]
     assert {d: (b, scope) for d, b, scope in POPULATION_SOURCES} == {
-        "demo_pjan": ("age=TOTAL|sex=T", "countries"),
-        "demo_r_pjanaggr3": ("age=TOTAL|sex=T", "all"),
-        "tps00001": ("indic_de=JAN", "countries"),
+        "demo_pjan": ({"age": "TOTAL", "sex": "T"}, "countries"),
+        "demo_r_pjanaggr3": ({"age": "TOTAL", "sex": "T"}, "all"),
+        "tps00001": ({"indic_de": "JAN"}, "countries"),
     }
 
 
@@ -133,13 +137,13 @@ def test_regions_come_only_from_the_regional_table() -> None:
 def test_only_the_total_breakdown_and_unit_nr_are_used() -> None:
     obs = frame(
         [
-            pop_obs("demo_pjan", "AT", "2020", 1.0, dimensions="age=TOTAL|sex=F"),
-            pop_obs("demo_pjan", "AT", "2020", 2.0, dimensions="age=Y_LT15|sex=T"),
+            pop_obs("demo_pjan", "AT", "2020", 1.0, breakdown={"age": "TOTAL", "sex": "F"}),
+            pop_obs("demo_pjan", "AT", "2020", 2.0, breakdown={"age": "Y_LT15", "sex": "T"}),
             pop_obs("demo_pjan", "AT", "2020", 3.0, unit="PC"),
-            pop_obs("demo_r_pjanaggr3", "AT", "2020", 4.0, dimensions="age=TOTAL|sex=M"),
-            pop_obs("tps00001", "AT", "2020", 8.0, dimensions="indic_de=DEATH"),
+            pop_obs("demo_r_pjanaggr3", "AT", "2020", 4.0, breakdown={"age": "TOTAL", "sex": "M"}),
+            pop_obs("tps00001", "AT", "2020", 8.0, breakdown={"indic_de": "DEATH"}),
             pop_obs("demo_r_pjanaggr3", "AT", "2020", 9.0),
-            pop_obs("demo_r_pjanaggr3", "AT1", "2020", 5.0, dimensions="age=UNK|sex=T"),
+            pop_obs("demo_r_pjanaggr3", "AT1", "2020", 5.0, breakdown={"age": "UNK", "sex": "T"}),
         ]
     )
     out = population_denominators(obs)
@@ -177,7 +181,12 @@ def test_order_of_the_input_does_not_matter() -> None:
 
 
 def test_other_datasets_are_ignored_and_empty_input_keeps_the_schema() -> None:
-    crime = pop_obs("demo_pjan", "DE", "2020", 5.0) | {"dataset": "crim_off_cat", "dimensions": "iccs=ICCS0101"}
+    crime = pop_obs("demo_pjan", "DE", "2020", 5.0) | {
+        "dataset": "crim_off_cat",
+        "age": None,
+        "sex": None,
+        "iccs": "ICCS0101",
+    }
     out = population_denominators(frame([crime]))
     assert out.height == 0
     assert dict(out.schema) == POPULATION_SCHEMA
@@ -190,9 +199,9 @@ def _candidates(observations: pl.DataFrame) -> pl.DataFrame:
     """Every non-missing total population per source, independent of the code under test."""
     return observations.filter(
         (
-            ((pl.col("dataset") == "demo_pjan") & (pl.col("dimensions") == "age=TOTAL|sex=T"))
-            | ((pl.col("dataset") == "demo_r_pjanaggr3") & (pl.col("dimensions") == "age=TOTAL|sex=T"))
-            | ((pl.col("dataset") == "tps00001") & (pl.col("dimensions") == "indic_de=JAN"))
+            ((pl.col("dataset") == "demo_pjan") & (pl.col("age") == "TOTAL") & (pl.col("sex") == "T"))
+            | ((pl.col("dataset") == "demo_r_pjanaggr3") & (pl.col("age") == "TOTAL") & (pl.col("sex") == "T"))
+            | ((pl.col("dataset") == "tps00001") & (pl.col("indic_de") == "JAN"))
         )
         & pl.col("value").is_not_null()
     ).select("dataset", "geo", "period", "value", "obs_status", "conf_status")

@@ -399,7 +399,7 @@ def test_silc_values_and_flags_as_in_the_json_file(series, values: pl.DataFrame,
     expected = {}
     for cell in jsonstat_cells(SOURCE_BY_NAME[series.dataset].path(raw_dir)):
         codes = cell["codes"]
-        if silc_breakdown(codes) != series.dimensions or codes.get("unit") != series.unit_code:
+        if silc_breakdown(codes) != series.dimension_codes or codes.get("unit") != series.unit_code:
             continue
         if cell["value"] is None:
             continue
@@ -491,7 +491,7 @@ def test_crafted_silc_other_breakdowns_and_units_are_not_read() -> None:
     obs = crafted_observations(
         [
             silc_cell(cvv, "BE", "2015", 15.0),
-            {**silc_cell(cvv, "DE", "2015", 20.0), "dimensions": "hhtyp=A1|incgrp=TOTAL"},
+            {**silc_cell(cvv, "DE", "2015", 20.0), "hhtyp": "A1"},
             {**silc_cell(cvv, "FR", "2015", 18.0), "unit": "THS_PER"},
         ]
     )

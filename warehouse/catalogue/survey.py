@@ -35,8 +35,8 @@ class SurveySeries:
     question: str
     # urb_percep: the answer codes whose shares are added up.
     answer_codes: tuple[str, ...] = ()
-    # EU-SILC JSON-stat tables: the exact breakdown (`dimensions` in staging.observations) and unit.
-    dimensions: str | None = None
+    # EU-SILC JSON-stat tables: the exact breakdown (its dimension columns in staging.observations) and unit.
+    dimension_codes: dict[str, str] | None = None
     unit_code: str | None = None
     # Which documented sample size the Wilson interval uses (transforms/parameters/survey_sample_sizes.csv);
     # None for mean ratings, which are published without a dispersion.
@@ -247,7 +247,7 @@ SURVEY_SERIES: tuple[SurveySeries, ...] = (
         "eu_silc",
         "ilc_mddw03",
         "Crime, violence or vandalism in the area",
-        dimensions="hhtyp=TOTAL|incgrp=TOTAL",
+        dimension_codes={"hhtyp": "TOTAL", "incgrp": "TOTAL"},
         unit_code="PC",
         sample="eu_silc_households",
     ),
@@ -256,7 +256,7 @@ SURVEY_SERIES: tuple[SurveySeries, ...] = (
         "eu_silc",
         "ilc_pw03",
         "Trust in others (0-10)",
-        dimensions="age=Y_GE16|domain=OTH|isced11=TOTAL|sex=T|statinfo=AVG",
+        dimension_codes={"age": "Y_GE16", "domain": "OTH", "isced11": "TOTAL", "sex": "T", "statinfo": "AVG"},
         unit_code="RTG",
     ),
     SurveySeries(
@@ -264,7 +264,7 @@ SURVEY_SERIES: tuple[SurveySeries, ...] = (
         "eu_silc",
         "ilc_scp19",
         "Formal voluntary activities in the last 12 months",
-        dimensions="acl00=AC41A|age=Y_GE16|isced11=TOTAL|sex=T",
+        dimension_codes={"acl00": "AC41A", "age": "Y_GE16", "isced11": "TOTAL", "sex": "T"},
         unit_code="PC",
         sample="eu_silc_persons",
         breakdown="formal",
@@ -274,7 +274,7 @@ SURVEY_SERIES: tuple[SurveySeries, ...] = (
         "eu_silc",
         "ilc_scp19",
         "Informal voluntary activities in the last 12 months",
-        dimensions="acl00=AC42A|age=Y_GE16|isced11=TOTAL|sex=T",
+        dimension_codes={"acl00": "AC42A", "age": "Y_GE16", "isced11": "TOTAL", "sex": "T"},
         unit_code="PC",
         sample="eu_silc_persons",
         breakdown="informal",
@@ -284,7 +284,7 @@ SURVEY_SERIES: tuple[SurveySeries, ...] = (
         "eu_silc",
         "ilc_scp15",
         "Has someone to ask for help",
-        dimensions="age=Y_GE16|isced11=TOTAL|sex=T",
+        dimension_codes={"age": "Y_GE16", "isced11": "TOTAL", "sex": "T"},
         unit_code="PC",
         sample="eu_silc_persons",
     ),
@@ -333,7 +333,7 @@ SURVEY_SERIES: tuple[SurveySeries, ...] = (
         "eu_silc",
         "ilc_pw03b",
         "Trust in the police (0-10)",
-        dimensions="age=Y_GE16|domain=POLC|isced11=TOTAL|sex=T|statinfo=AVG",
+        dimension_codes={"age": "Y_GE16", "domain": "POLC", "isced11": "TOTAL", "sex": "T", "statinfo": "AVG"},
         unit_code="RTG",
     ),
 )
@@ -344,7 +344,8 @@ def _formula(indicator_id: str) -> str:
     for s in SURVEY_SERIES:
         if s.indicator_id != indicator_id:
             continue
-        what = " + ".join(s.answer_codes) if s.answer_codes else f"{s.dimensions}, unit {s.unit_code}"
+        codes = ", ".join(f"{k}={v}" for k, v in sorted((s.dimension_codes or {}).items()))
+        what = " + ".join(s.answer_codes) if s.answer_codes else f"{codes}, unit {s.unit_code}"
         label = f"[{s.series_variant}{', ' + s.breakdown if s.breakdown else ''}]"
         parts.append(f"{label} {s.dataset}: {what} ('{s.question}')")
     return "; ".join(parts)

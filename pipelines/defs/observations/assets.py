@@ -18,9 +18,9 @@ EUROSTAT_TABLES = [s.name for s in EUROSTAT_CRIME + EUROSTAT_POPULATION + EUROST
     key=["staging", "observations"],
     ins={name: dg.AssetIn(key=["raw", name]) for name in EUROSTAT_TABLES},
     group_name="stg_tidy",
-    description="Every Eurostat cell in one tidy shape: dataset, dimensions (breakdown as 'name=code' pairs), "
-    "unit, geo, period, value (NULL = ':' missing), observation and confidentiality status, and the file and "
-    "line it came from.",
+    description="Every Eurostat cell in one tidy shape: dataset, one column per breakdown dimension (iccs, "
+    "age, sex, indic_ur, ...; null where the dataset has no such dimension), unit, geo, period, value "
+    "(NULL = ':' missing), observation and confidentiality status, and the file and line it came from.",
     metadata={"comment": "Tidy Eurostat observations, one row per source cell (value NULL = missing)."},
     **STAGING,
 )
