@@ -10,6 +10,7 @@ from pydantic import PrivateAttr
 
 from pipelines.observe import frame_metadata
 from sources.config import BUNDLED_REGISTERS_DIR, data_dir, db_path, parquet_root, registers_dir, work_db_path
+from sources.partition_store import PartitionStore
 from warehouse import store
 from warehouse.lock import exclusive_writer
 
@@ -41,7 +42,8 @@ class UrbanSafetyPaths(_HoldsWriterLock, dg.ConfigurableResource):
     database: str  # the analysts' file: published tables only, replaced atomically by each publication
     work_database: str  # the pipeline's own file: raw, staging, meta
     registers_dir: str = str(BUNDLED_REGISTERS_DIR)
-    # Incident Parquet partitions; "" = ``incidents/`` next to the working file (URBAN_SAFETY_PARQUET_ROOT).
+    # Incident Parquet partitions: a folder or s3://bucket/prefix; "" = ``incidents/`` next to the working file
+    # (URBAN_SAFETY_PARQUET_ROOT).
     parquet_root: str = ""
 
     @property
@@ -64,8 +66,8 @@ class UrbanSafetyPaths(_HoldsWriterLock, dg.ConfigurableResource):
         return self.work_db_path
 
     @property
-    def parquet_root_path(self) -> Path:
-        return Path(self.parquet_root) if self.parquet_root else self.work_db_path.parent / "incidents"
+    def parquet_store(self) -> PartitionStore:
+        return PartitionStore.at(self.parquet_root or self.work_db_path.parent / "incidents")
 
 
 class WarehouseIOManager(_HoldsWriterLock, dg.ConfigurableIOManager):

@@ -65,10 +65,11 @@ def registers_are_example(folder: Path) -> bool:
 PARQUET_ROOT_ENV = "URBAN_SAFETY_PARQUET_ROOT"
 
 
-def parquet_root() -> Path:
+def parquet_root() -> Path | str:
     """Where incident data lands as Parquet partitions (Hive layout, one folder per month or year):
-    ``$URBAN_SAFETY_PARQUET_ROOT``, else ``incidents/`` next to the working file (``warehouse/incidents``)."""
+    ``$URBAN_SAFETY_PARQUET_ROOT`` (a folder, or ``s3://bucket/prefix`` on an S3-compatible object store; see
+    sources.partition_store), else ``incidents/`` next to the working file (``warehouse/incidents``)."""
     explicit = os.environ.get(PARQUET_ROOT_ENV)
     if explicit:
-        return Path(explicit).resolve()
+        return explicit if explicit.startswith("s3://") else Path(explicit).resolve()
     return work_db_path().parent / "incidents"

@@ -29,7 +29,8 @@ What the files hold, and what this reader does with each quirk (every row ends u
   the force's records and stay with the force (LSOA figures are per recording force).
 
 Landing is streamed (Polars ``scan_csv`` -> ``sink_parquet``), never one in-memory frame of the archive; a month is
-written to a temporary folder and renamed into place, so a failure leaves the previous month intact.
+written to a temporary folder and then replaces the landed month whole, in a local folder or an object store
+(sources.partition_store), so a failure leaves the previous month intact.
 """
 
 from __future__ import annotations
@@ -37,8 +38,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
-import uuid
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -46,6 +45,7 @@ from pathlib import Path
 import polars as pl
 
 from sources.errors import SourceFormatError, decode_utf8
+from sources.partition_store import PartitionStore
 from sources.quarantine import (
     MISSING_VALUE,
     QUARANTINE_SCHEMA,
@@ -317,7 +317,7 @@ class MonthLanding:
     """What landing one month did: where, from which files, and where every row went."""
 
     month: str
-    folder: Path
+    location: str  # the landed partition (folder or s3:// prefix)
     files: dict[str, str]  # file name -> sha256
     rows_read: int = 0
     rows_by_status: dict[str, int] = field(default_factory=dict)
@@ -350,48 +350,52 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def month_folder(root: Path, month: str) -> Path:
-    return Path(root) / FOLDER / f"month={month}"
+def month_path(month: str) -> str:
+    """The month's partition, relative to the Parquet root (Hive layout)."""
+    return f"{FOLDER}/month={month}"
 
 
-def read_manifest(folder: Path) -> dict[str, object] | None:
-    path = folder / MANIFEST_FILE
-    return json.loads(path.read_text()) if path.is_file() else None
+def read_manifest(root: Path | str | PartitionStore, month: str) -> dict[str, object] | None:
+    """The landed month's manifest; None when the month is not landed (a partition without one is not landed)."""
+    text = PartitionStore.at(root).read_text(f"{month_path(month)}/{MANIFEST_FILE}")
+    return json.loads(text) if text is not None else None
 
 
-def land_month(files: list[StreetFile], month: str, root: Path, *, force: bool = False) -> MonthLanding:
-    """Land one month's street files under ``<root>/police_uk/month=<month>/``: the typed incident rows, the counts
-    by force x LSOA x crime type x status, the quarantine and a manifest. Unchanged inputs and code: kept as is."""
+def land_month(
+    files: list[StreetFile], month: str, root: Path | str | PartitionStore, *, force: bool = False
+) -> MonthLanding:
+    """Land one month's street files under ``<root>/police_uk/month=<month>/`` (a folder or an object store): the
+    typed incident rows, the counts by force x LSOA x crime type x status, the quarantine and a manifest.
+    Unchanged inputs and code: kept as is."""
+    store = PartitionStore.at(root)
     if not files:
-        raise SourceFormatError(Path(root), f"no street file for {month}")
+        raise SourceFormatError(Path(store.root), f"no street file for {month}")
     for f in files:
         if f.month != month:
             raise SourceFormatError(f.path, f"file of {f.month} given for month {month}")
-    target = month_folder(root, month)
-    previous = read_manifest(target)
+    target = month_path(month)
+    previous = read_manifest(store, month)
     stats = file_stats(files)
     if not force and previous and previous.get("stats") == stats and previous.get("code_version") == code_version():
         shas = dict(previous["files"])  # same names, sizes and modification times: not even re-hashed
     else:
         shas = {f.path.name: file_sha256(f.path) for f in files}
     if not force and previous and previous.get("files") == shas and previous.get("code_version") == code_version():
-        landing = MonthLanding(month, target, shas, reused=True)
+        landing = MonthLanding(month, store.uri(target), shas, reused=True)
         landing.rows_read = int(previous["rows_read"])
         landing.rows_by_status = dict(previous["rows_by_status"])
         landing.quarantined_by_reason = dict(previous["quarantined_by_reason"])
         landing.rows_by_file = dict(previous["rows_by_file"])
         if previous.get("stats") != stats:
             # Same bytes, new times (a copy, a touch): remember the new stats so the next check is cheap again.
-            temp = target / f".{MANIFEST_FILE}.{uuid.uuid4().hex[:8]}"
-            temp.write_text(json.dumps(previous | {"stats": stats}, indent=1, sort_keys=True))
-            temp.replace(target / MANIFEST_FILE)
+            store.write_text(
+                f"{target}/{MANIFEST_FILE}", json.dumps(previous | {"stats": stats}, indent=1, sort_keys=True)
+            )
         return landing
     for f in files:
         check_header(f.path)
 
-    staging = target.parent / f".tmp-{month}-{uuid.uuid4().hex[:8]}"
-    staging.mkdir(parents=True)
-    try:
+    with store.new_folder(target, commit_file=MANIFEST_FILE) as staging:
         rows = typed_rows(files).with_columns(pl.col("status").fill_null(pl.lit(QUARANTINED)))
         try:
             # One streamed pass over the CSV: every row, typed, quarantined ones with their reason. The counts and
@@ -419,7 +423,7 @@ def land_month(files: list[StreetFile], month: str, root: Path, *, force: bool =
         counts = pl.read_parquet(staging / COUNTS_FILE)
         per_file = counts.group_by("source_file").agg(pl.col("incidents").sum())
         counts = counts.filter(pl.col("status") != QUARANTINED)
-        landing = MonthLanding(month, target, shas)
+        landing = MonthLanding(month, store.uri(target), shas)
         landing.rows_by_status = {
             s: int(n) for s, n in counts.group_by("status").agg(pl.col("incidents").sum()).sort("status").iter_rows()
         }
@@ -428,29 +432,15 @@ def land_month(files: list[StreetFile], month: str, root: Path, *, force: bool =
         landing.rows_read = sum(landing.rows_by_status.values()) + qframe.height
         manifest = landing.manifest(code_version()) | {"stats": stats}
         (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1, sort_keys=True))
-        _swap_in(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return landing
 
 
-def _swap_in(staging: Path, target: Path) -> None:
-    """Replace ``target`` by ``staging``: readers see the old month or the new one, never a mix of files."""
-    old = target.with_name(f".old-{target.name}-{uuid.uuid4().hex[:8]}")
-    if target.exists():
-        target.rename(old)
-    staging.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def remove_month(root: Path, month: str) -> None:
+def remove_month(root: Path | str | PartitionStore, month: str) -> None:
     """Drop a landed month (its files are gone from the data folder)."""
-    shutil.rmtree(month_folder(root, month), ignore_errors=True)
+    PartitionStore.at(root).remove(month_path(month))
 
 
-def landed_months(root: Path) -> list[str]:
-    base = Path(root) / FOLDER
-    if not base.is_dir():
-        return []
-    return sorted(p.name.removeprefix("month=") for p in base.glob("month=*") if (p / MANIFEST_FILE).is_file())
+def landed_months(root: Path | str | PartitionStore) -> list[str]:
+    store = PartitionStore.at(root)
+    months = [name.removeprefix("month=") for name in store.folders(FOLDER) if name.startswith("month=")]
+    return [m for m in months if store.exists(f"{month_path(m)}/{MANIFEST_FILE}")]

@@ -88,7 +88,7 @@ def test_a_month_folder_added_to_the_data_folder_is_a_new_partition(raw_dir: Pat
     assert [k for _, k in partitions_to_land(paths)] == [*MONTHS_2019, "2020-01"]
     assert _materialize(data, db, POLICE_KEY, "2020-01").success
     assert "2020-01" not in [k for _, k in partitions_to_land(paths)]
-    manifest = police_uk.read_manifest(police_uk.month_folder(tmp_path / "incidents", "2020-01"))
+    manifest = police_uk.read_manifest(tmp_path / "incidents", "2020-01")
     assert manifest is not None and manifest["rows_read"] == 617
 
 
@@ -101,7 +101,7 @@ def test_a_damaged_month_fails_its_partition_alone_and_the_published_file_stays(
     lines = damaged.read_bytes().split(b"\r\n")
     lines[41] += b",one field too many"
     damaged.write_bytes(b"\r\n".join(lines))
-    landed = police_uk.month_folder(tmp_path / "incidents", "2019-05")
+    landed = tmp_path / "incidents" / police_uk.month_path("2019-05")
     landed_before = {p.name: _sha(p) for p in landed.iterdir()}
     published_before = _sha(warehouse_copy)
 

@@ -139,12 +139,12 @@ def test_a_damaged_file_names_file_line_and_column_and_the_landed_month_stays(ra
     data, files = _one_month(raw_dir, tmp_path)
     root = tmp_path / "parquet"
     police_uk.land_month(files, "2019-02", root)
-    before = _tree_sha(police_uk.month_folder(root, "2019-02"))
+    before = _tree_sha(root / police_uk.month_path("2019-02"))
     _edit_line(files[0].path, 10, lambda b: b + b",extra")
     with pytest.raises(SourceFormatError) as err:
         police_uk.land_month(police_uk.discover(data)["2019-02"], "2019-02", root)
     assert "2019-02-city-of-london-street.csv, line 10, column 13" in str(err.value)
-    assert _tree_sha(police_uk.month_folder(root, "2019-02")) == before
+    assert _tree_sha(root / police_uk.month_path("2019-02")) == before
     assert not list((root / "police_uk").glob(".tmp-*"))
 
 
@@ -162,7 +162,7 @@ def test_row_level_problems_are_quarantined_with_file_line_column(raw_dir: Path,
     _edit_line(path, 6, lambda b: b.replace(b",-0.", b",west0.", 1))
     _edit_line(path, 7, lambda b: b.replace(b",Robbery,", b",Teleportation,"))
     landing = police_uk.land_month(files, "2019-02", tmp_path / "parquet")
-    quarantine = pl.read_parquet(landing.folder / police_uk.QUARANTINE_FILE).sort("line")
+    quarantine = pl.read_parquet(f"{landing.location}/{police_uk.QUARANTINE_FILE}").sort("line")
     rows = {(r["line"], r["column"], r["reason"]) for r in quarantine.iter_rows(named=True)}
     assert (5, "Month", "wrong_period") in rows
     assert (6, "Longitude", "unparseable_value") in rows
@@ -179,7 +179,7 @@ def test_an_unchanged_month_is_not_recomputed_and_a_changed_one_is(raw_dir: Path
     assert police_uk.land_month(files, "2019-02", root).reused
     os.utime(files[0].path)  # touched, same bytes: still not recomputed, and the new time is remembered
     assert police_uk.land_month(files, "2019-02", root).reused
-    manifest = police_uk.read_manifest(police_uk.month_folder(root, "2019-02"))
+    manifest = police_uk.read_manifest(root, "2019-02")
     assert manifest is not None and manifest["stats"] == police_uk.file_stats(files)
     with files[0].path.open("ab") as fh:  # police.uk re-publishes a month with one more row
         fh.write(files[0].path.read_bytes().split(b"\r\n")[3] + b"\r\n")

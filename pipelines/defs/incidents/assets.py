@@ -9,9 +9,10 @@ keys and no instance state, and a month folder dropped into the data folder appe
 definitions load (``make run``, or "Reload definitions" in ``make dev``). SSMSI publishes one file for all years:
 yearly time-window partitions over the years in it.
 
-Each partition lands its month (year) in ``<parquet root>/police_uk/month=YYYY-MM/`` (``ssmsi/year=YYYY/``),
-written to a temporary folder and renamed into place: a damaged file fails its partition with file, line and
-column, and what was landed before stays. A month whose files and code did not change is not recomputed (the
+Each partition lands its month (year) in ``<parquet root>/police_uk/month=YYYY-MM/`` (``ssmsi/year=YYYY/``), a
+local folder or an S3-compatible object store (``URBAN_SAFETY_PARQUET_ROOT=s3://bucket/prefix``,
+sources.partition_store), written aside and then put in place whole: a damaged file fails its partition with file,
+line and column, and what was landed before stays. A month whose files and code did not change is not recomputed (the
 month's manifest holds the files' sha256 and the code version); the materialisation says ``reused``.
 
 The unpartitioned staging assets read every landed partition of the months now in the data folder (DuckDB/Polars
@@ -21,9 +22,6 @@ over the Parquet files) and build the candidates for ``published.local_indicator
 
 from __future__ import annotations
 
-import json
-import os
-import uuid
 from pathlib import Path
 
 import dagster as dg
@@ -97,10 +95,10 @@ def build_police_uk_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefin
             files = found.get(month)
             if not files:
                 # A month inside the range without a file: nothing to land, and it must not read as zero crime.
-                police_uk.remove_month(paths.parquet_root_path, month)
+                police_uk.remove_month(paths.parquet_store, month)
                 per_month[month] = {"month_present": False}
                 continue
-            landing = police_uk.land_month(files, month, paths.parquet_root_path)
+            landing = police_uk.land_month(files, month, paths.parquet_store)
             context.log.info(
                 f"{month}: {'kept (unchanged)' if landing.reused else 'landed'} {landing.rows_read} rows, "
                 f"{landing.quarantined} quarantined"
@@ -129,7 +127,7 @@ def build_police_uk_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefin
                     for m in months  # type: ignore[union-attr]
                 ),
                 "per_month": per_month,
-                "parquet": str(police_uk.month_folder(paths.parquet_root_path, "*")),
+                "parquet": paths.parquet_store.uri(police_uk.month_path("*")),
             },
         )
 
@@ -158,16 +156,14 @@ def build_ssmsi_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinitio
             raise SourceFormatError(path, f"missing: expected {ssmsi.FILE} in {paths.data_path}")
         table = ssmsi.read_ssmsi(path)
         rows_by_year = {}
+        store = paths.parquet_store
         for key in context.partition_keys:
             year = int(key)
             rows = table.rows.filter(pl.col("year") == year)
-            target = paths.parquet_root_path / SSMSI_FOLDER / f"year={year}"
-            target.mkdir(parents=True, exist_ok=True)
-            temp = target / f".tmp-{uuid.uuid4().hex[:8]}.parquet"
-            rows.with_columns(pl.lit(table.source_version).alias("source_version")).drop("year").write_parquet(temp)
-            os.replace(temp, target / "rows.parquet")
+            landed = rows.with_columns(pl.lit(table.source_version).alias("source_version")).drop("year")
+            store.write_parquet(_ssmsi_file(year), landed)
             # Row-level problems of the whole file, kept with each year (a bad year cell belongs to no year).
-            table.quarantine.write_parquet(target / "quarantine.parquet")
+            store.write_parquet(f"{SSMSI_FOLDER}/year={year}/quarantine.parquet", table.quarantine)
             rows_by_year[key] = rows.height
         return dg.MaterializeResult(
             data_version=dg.DataVersion(table.source_version),
@@ -176,11 +172,15 @@ def build_ssmsi_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinitio
                 "quarantined_rows": table.quarantine.height,
                 "quarantined_by_reason": count_by_reason(table.quarantine) if table.quarantine.height else {},
                 "source_version": table.source_version,
-                "parquet": str(paths.parquet_root_path / SSMSI_FOLDER),
+                "parquet": store.uri(SSMSI_FOLDER),
             },
         )
 
     return _ssmsi
+
+
+def _ssmsi_file(year: int) -> str:
+    return f"{SSMSI_FOLDER}/year={year}/rows.parquet"
 
 
 def build_partitioned_assets(data_dir: Path) -> tuple[list[dg.AssetsDefinition], list[dg.UnresolvedAssetJobDefinition]]:
@@ -216,14 +216,13 @@ def partitions_to_land(paths: UrbanSafetyPaths) -> list[tuple[str, str]]:
     if ssmsi_file.is_file():
         version = f"sha256:{police_uk.file_sha256(ssmsi_file)[:12]}"
         for year in ssmsi.years(ssmsi_file):
-            landed = paths.parquet_root_path / SSMSI_FOLDER / f"year={year}" / "rows.parquet"
-            if not landed.is_file() or _landed_version(landed) != version:
+            if _landed_version(paths, year) != version:
                 todo.append((SSMSI_JOB, str(year)))
     return todo
 
 
 def _landed_is_current(paths: UrbanSafetyPaths, month: str, files: list[police_uk.StreetFile]) -> bool:
-    manifest = police_uk.read_manifest(police_uk.month_folder(paths.parquet_root_path, month))
+    manifest = police_uk.read_manifest(paths.parquet_store, month)
     return (
         manifest is not None
         and manifest.get("stats") == police_uk.file_stats(files)
@@ -231,9 +230,12 @@ def _landed_is_current(paths: UrbanSafetyPaths, month: str, files: list[police_u
     )
 
 
-def _landed_version(parquet: Path) -> str | None:
-    versions = pl.scan_parquet(parquet).select(pl.col("source_version").first()).collect()
-    return versions.item() if versions.height else None
+def _landed_version(paths: UrbanSafetyPaths, year: int) -> str | None:
+    """The source version an SSMSI year was landed from (None: not landed)."""
+    if not paths.parquet_store.exists(_ssmsi_file(year)):
+        return None
+    versions = paths.parquet_store.read_parquet(_ssmsi_file(year), columns=["source_version"])
+    return versions["source_version"][0] if versions.height else None
 
 
 # ------------------------------------------------------------------------------------------------ reading landed data
@@ -250,7 +252,7 @@ def landed_police_counts(paths: UrbanSafetyPaths) -> tuple[pl.DataFrame, dict[st
         if not _landed_is_current(paths, month, files):
             stale.append(month)
             continue
-        manifest = police_uk.read_manifest(police_uk.month_folder(paths.parquet_root_path, month))
+        manifest = police_uk.read_manifest(paths.parquet_store, month)
         versions[month] = _version(manifest["files"])  # type: ignore[index]
     if stale:
         raise RuntimeError(
@@ -260,7 +262,7 @@ def landed_police_counts(paths: UrbanSafetyPaths) -> tuple[pl.DataFrame, dict[st
     if not versions:
         return pl.DataFrame(schema={**police_uk.COUNT_SCHEMA, "month": pl.String()}), {}
     frames = [
-        pl.read_parquet(police_uk.month_folder(paths.parquet_root_path, m) / police_uk.COUNTS_FILE).with_columns(
+        paths.parquet_store.read_parquet(f"{police_uk.month_path(m)}/{police_uk.COUNTS_FILE}").with_columns(
             pl.lit(m).alias("month")
         )
         for m in sorted(versions)
@@ -273,31 +275,33 @@ def landed_ssmsi(paths: UrbanSafetyPaths) -> pl.DataFrame | None:
     if not path.is_file():
         return None
     years = ssmsi.years(path)
-    folders = [paths.parquet_root_path / SSMSI_FOLDER / f"year={y}" / "rows.parquet" for y in years]
-    missing = [str(y) for y, f in zip(years, folders, strict=True) if not f.is_file()]
+    store = paths.parquet_store
+    missing = [str(y) for y in years if not store.exists(_ssmsi_file(y))]
     if missing:
         raise RuntimeError(f"SSMSI years not landed: {', '.join(missing)}; materialise {SSMSI_KEY.to_user_string()}")
     return pl.concat(
-        [
-            pl.read_parquet(f).with_columns(pl.lit(y, pl.Int32).alias("year"))
-            for y, f in zip(years, folders, strict=True)
-        ]
+        [store.read_parquet(_ssmsi_file(y)).with_columns(pl.lit(y, pl.Int32).alias("year")) for y in years]
     )
 
 
 def create_views(paths: UrbanSafetyPaths) -> None:
-    """Views in the working file over the landed Parquet, so the warehouse reads the partitions in place."""
-    root = paths.parquet_root_path
+    """Views in the working file over the landed Parquet, so the warehouse reads the partitions in place.
+
+    Local partitions only: DuckDB reads ``s3://`` through its httpfs extension, which is downloaded on first use
+    and cannot be had offline, so with object storage the views are dropped (the published tables do not need
+    them; analysts read the partitions with Polars, pyarrow or a DuckDB that has httpfs)."""
+    root = paths.parquet_store.local_root
     views = {
-        "police_uk_street": (root / police_uk.FOLDER / "month=*" / police_uk.INCIDENTS_FILE, "month"),
-        "police_uk_counts": (root / police_uk.FOLDER / "month=*" / police_uk.COUNTS_FILE, "month"),
-        "police_uk_quarantine": (root / police_uk.FOLDER / "month=*" / police_uk.QUARANTINE_FILE, "month"),
-        "ssmsi_dep": (root / SSMSI_FOLDER / "year=*" / "rows.parquet", "year"),
+        "police_uk_street": (f"{police_uk.FOLDER}/month=*/{police_uk.INCIDENTS_FILE}", "month"),
+        "police_uk_counts": (f"{police_uk.FOLDER}/month=*/{police_uk.COUNTS_FILE}", "month"),
+        "police_uk_quarantine": (f"{police_uk.FOLDER}/month=*/{police_uk.QUARANTINE_FILE}", "month"),
+        "ssmsi_dep": (f"{SSMSI_FOLDER}/year=*/rows.parquet", "year"),
     }
     with connect(paths.work_db_path) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS incidents")
-        for name, (glob, part) in views.items():
-            if not any(glob.parent.parent.glob(f"{glob.parent.name}/{glob.name}")):
+        for name, (pattern, part) in views.items():
+            glob = root / pattern if root is not None else None
+            if glob is None or not any(root.glob(pattern)):
                 con.execute(f'DROP VIEW IF EXISTS incidents."{name}"')
                 continue
             con.execute(
@@ -400,11 +404,3 @@ def incident_changes(
 
 
 INCIDENT_STAGING_ASSETS = [incident_completeness, local_indicator_values, incident_changes]
-
-
-def manifest_summary(root: Path) -> dict[str, object]:
-    """Every landed police.uk month's manifest (for make run's summary)."""
-    out = {}
-    for month in police_uk.landed_months(root):
-        out[month] = json.loads((police_uk.month_folder(root, month) / police_uk.MANIFEST_FILE).read_text())
-    return out
