@@ -20,8 +20,6 @@ from collections.abc import Callable
 import polars as pl
 import pytest
 
-from transforms.observations import dimension
-
 MAX_MEDIAN_DEVIATION = 0.0005  # 0.05 %
 WITHIN = 0.005  # 0.5 %
 MIN_SHARE_WITHIN = 0.80
@@ -48,7 +46,7 @@ def agreement_pairs(
     eurostat = observations.filter(
         (pl.col("dataset") == dataset) & (pl.col("unit") == "P_HTHAB") & pl.col("value").is_not_null()
     ).select(
-        dimension("iccs").alias("breakdown"),
+        pl.col("iccs").alias("breakdown"),
         pl.col("geo").alias("geo_code"),
         "period",
         pl.col("value").alias("eurostat"),
