@@ -11,6 +11,7 @@ from typing import Any
 
 import duckdb
 import polars as pl
+import pytest
 
 from dashboard.build import trend_rows
 from dashboard.data import RECORDED_CRIME, REGISTER_INDICATORS
@@ -159,3 +160,33 @@ def test_trend_rows_split_at_variant_change_break_flag_and_gap() -> None:
         (2019, "new_wording#0", True),  # another variant: its own line, marked
     ]
     assert rows[1]["flagged"] == "flagged" and "fewer than 10" in rows[1]["flags"]
+
+
+def _bar(values: list[float]) -> dict[str, Any]:
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "data": {"values": [{"x": str(i), "y": v} for i, v in enumerate(values)]},
+        "mark": "bar",
+        "encoding": {"x": {"field": "x", "type": "nominal"}, "y": {"field": "y", "type": "quantitative"}},
+    }
+
+
+def test_an_svg_fallback_of_an_unchanged_spec_is_reused_and_a_changed_one_rendered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import vl_convert
+
+    from dashboard import build
+
+    first = [build.Chart("comparison", "a", _bar([1, 2]), [], []), build.Chart("comparison", "b", _bar([3, 4]), [], [])]
+    assert build.render_svgs(first, "summary", previous=tmp_path / "none", cache=tmp_path / "one") == 2
+    assert all(c.svg.startswith("<svg") for c in first) and len(list((tmp_path / "one").glob("*.svg"))) == 2
+
+    rendered = []
+    real = vl_convert.vegalite_to_svg
+    monkeypatch.setattr(vl_convert, "vegalite_to_svg", lambda spec, **kw: rendered.append(spec) or real(spec, **kw))
+    again = [build.Chart("comparison", "a", _bar([1, 2]), [], []), build.Chart("comparison", "b", _bar([3, 5]), [], [])]
+    build.render_svgs(again, "summary", previous=tmp_path / "one", cache=tmp_path / "two")
+    assert again[0].svg == first[0].svg  # same spec: the previous build's SVG, byte for byte
+    assert rendered == [_bar([3, 5])] and again[1].svg != first[1].svg  # a changed spec is rendered anew
+    assert len(list((tmp_path / "two").glob("*.svg"))) == 2  # only what this build uses is kept for the next
