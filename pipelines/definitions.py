@@ -106,7 +106,8 @@ all_assets_job = dg.define_asset_job(
 quality_report_job = dg.define_asset_job(
     "quality_report",
     selection=_report_checks,
-    description="Re-run the Great Expectations suite of every raw, staging and published table on what is stored.",
+    description="Re-run the Great Expectations suite of every raw and staging table (and of published.indicators) "
+    "on what is stored; `make quality` runs every suite, the published copies included, and writes the Data Docs.",
 )
 
 
