@@ -31,9 +31,12 @@ $(CHROMIUM):
 	@echo "installing Debian's chromium for the dashboard's browser tests (apt-get, needs root) ..."
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || { echo "could not install chromium: run 'apt-get update && apt-get install -y chromium' as root, or set CHROMIUM=/path/to/chromium" >&2; exit 1; }
 
+# Test processes (pytest-xdist): one per core by default; TEST_WORKERS=0 runs the suite in this process.
+TEST_WORKERS ?= auto
+
 ## Run the test suite (installs Chromium for the browser tests when it is missing).
 test: $(STAMP) $(CHROMIUM)
-	URBAN_SAFETY_CHROMIUM=$(CHROMIUM) $(PY) -m pytest $(PYTEST_ARGS)
+	URBAN_SAFETY_CHROMIUM=$(CHROMIUM) $(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 ## Open the Dagster UI on http://$(HOST):$(PORT) on the same instance as `make run` (`dg dev`, which supersedes
 ## `dagster dev`; the project and its definitions module come from pyproject.toml [tool.dg]).

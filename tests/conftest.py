@@ -47,7 +47,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path):  # -> tests.
     from tests.pipelines.conftest import BuiltWarehouse, materialize_all
 
     db = tmp_path_factory.mktemp("warehouse") / "urban_safety.duckdb"
-    result = materialize_all(raw_dir, db, with_site=True)
+    result = materialize_all(raw_dir, db, with_site=True, with_report_suites=True)
     return BuiltWarehouse(db=db, data_dir=raw_dir, result=result)
 
 

@@ -22,6 +22,7 @@ from pipelines.defs.incidents.assets import (
     build_partitioned_assets,
     partitions_to_land,
 )
+from pipelines.defs.quality.checks import REPORT_GX_CHECKS
 from pipelines.resources import UrbanSafetyPaths, WarehouseIOManager
 from sources.config import BUNDLED_REGISTERS_DIR
 from warehouse.db import connect
@@ -70,18 +71,25 @@ def land_incident_partitions(data_dir: Path, db: Path) -> list[dg.ExecuteInProce
 
 
 def materialize_all(
-    data_dir: Path, db: Path, registers_dir: Path = BUNDLED_REGISTERS_DIR, with_site: bool = False
+    data_dir: Path,
+    db: Path,
+    registers_dir: Path = BUNDLED_REGISTERS_DIR,
+    with_site: bool = False,
+    with_report_suites: bool = False,
 ) -> dg.ExecuteInProcessResult:
-    """The incident partitions first (as make run does), then every unpartitioned asset and check; the dashboard
-    (dashboard/site, which only reads what was published) only when asked: the session's shared warehouse
-    (`built`) builds it once for tests/dashboard."""
+    """The incident partitions first (as make run does), then every unpartitioned asset and check. Two parts that
+    only read what the rest wrote, and change nothing it does, are left out unless asked: the dashboard
+    (dashboard/site) and the non-blocking GX report suites (~15 s of a run). The session's shared warehouse
+    (`built`) runs both, once, like `make run`; the tests that run the graph again to see what a fault or a
+    re-run does to the published tables keep every blocking check."""
     for landed in land_incident_partitions(data_dir, db):
         if not landed.success:
             return landed
     site = {key for asset in DASHBOARD_ASSETS for key in asset.keys}
     assets = ALL_ASSETS if with_site else [a for a in ALL_ASSETS if not set(getattr(a, "keys", ())) & site]
+    checks = ALL_CHECKS if with_report_suites else [c for c in ALL_CHECKS if c not in REPORT_GX_CHECKS]
     return dg.materialize(
-        [*assets, *ALL_CHECKS],
+        [*assets, *checks],
         resources=resources_for(data_dir, db, registers_dir),
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
