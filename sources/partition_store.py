@@ -3,7 +3,8 @@
 ``URBAN_SAFETY_PARQUET_ROOT`` is a folder (``warehouse/incidents`` by default) or ``s3://bucket/prefix``; the S3
 endpoint and credentials come from the standard AWS variables (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``,
 ``AWS_SECRET_ACCESS_KEY``, ``AWS_DEFAULT_REGION``), as for every AWS client. pyarrow's filesystems do the I/O for
-both, so the landing code is the same; only replacing a whole partition differs:
+object stores (local folders are plain files), so the landing code is the same; only replacing a whole partition
+differs:
 
 * a folder is written next to its target and renamed into place (readers see the old partition or the new one);
 * an object store has no rename: the partition's manifest is deleted first (readers then see the partition as
@@ -22,10 +23,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
-import pyarrow.fs as pafs
-import pyarrow.parquet as pq
+
+if TYPE_CHECKING:
+    import pyarrow.fs as pafs
 
 REMOTE_SCHEMES = ("s3://",)
 
@@ -54,25 +57,32 @@ class PartitionStore:
 
     @cached_property
     def _fs_and_base(self) -> tuple[pafs.FileSystem, str]:
-        if self.is_remote:
-            return pafs.FileSystem.from_uri(self.root.rstrip("/"))
-        return pafs.LocalFileSystem(), self.root
+        """The object store's filesystem (pyarrow, imported when first used) and the bucket path of the root."""
+        import pyarrow.fs as pafs
+
+        return pafs.FileSystem.from_uri(self.root.rstrip("/"))
 
     @property
     def _fs(self) -> pafs.FileSystem:
         return self._fs_and_base[0]
 
     def _path(self, relative: str) -> str:
-        return f"{self._fs_and_base[1].rstrip('/')}/{relative}".rstrip("/")
+        base = self._fs_and_base[1] if self.is_remote else self.root
+        return f"{base.rstrip('/')}/{relative}".rstrip("/")
 
     def uri(self, relative: str = "") -> str:
         """Where ``relative`` is, as a user would type it (for logs and metadata)."""
         return f"{self.root.rstrip('/')}/{relative}".rstrip("/")
 
     def exists(self, relative: str) -> bool:
-        return self._fs.get_file_info(self._path(relative)).type == pafs.FileType.File
+        if not self.is_remote:
+            return Path(self._path(relative)).is_file()
+        return self._fs.get_file_info(self._path(relative)).type.name == "File"
 
     def read_text(self, relative: str) -> str | None:
+        if not self.is_remote:
+            path = Path(self._path(relative))
+            return path.read_text(encoding="utf-8") if path.is_file() else None
         try:
             with self._fs.open_input_stream(self._path(relative)) as stream:
                 return stream.read().decode("utf-8")
@@ -92,6 +102,10 @@ class PartitionStore:
         os.replace(temp, target)
 
     def read_parquet(self, relative: str, columns: list[str] | None = None) -> pl.DataFrame:
+        if not self.is_remote:
+            return pl.read_parquet(self._path(relative), columns=columns)
+        import pyarrow.parquet as pq
+
         table = pq.read_table(self._path(relative), filesystem=self._fs, columns=columns)
         return pl.from_arrow(table)  # type: ignore[return-value]
 
@@ -99,6 +113,8 @@ class PartitionStore:
         """One Parquet file replaced whole."""
         target = self._path(relative)
         if self.is_remote:
+            import pyarrow.parquet as pq
+
             pq.write_table(frame.to_arrow(), target, filesystem=self._fs, compression="zstd")
             return
         Path(target).parent.mkdir(parents=True, exist_ok=True)
@@ -108,6 +124,11 @@ class PartitionStore:
 
     def folders(self, relative: str) -> list[str]:
         """Names of the folders directly under ``relative`` (none when it does not exist)."""
+        if not self.is_remote:
+            base = Path(self._path(relative))
+            return sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
+        import pyarrow.fs as pafs
+
         selector = pafs.FileSelector(self._path(relative), allow_not_found=True, recursive=False)
         infos = self._fs.get_file_info(selector)
         return sorted(i.base_name for i in infos if i.type == pafs.FileType.Directory)
@@ -115,7 +136,7 @@ class PartitionStore:
     def remove(self, relative: str) -> None:
         """Delete a folder and everything in it (nothing when it is not there)."""
         if self.is_remote:
-            if self._fs.get_file_info(self._path(relative)).type != pafs.FileType.NotFound:
+            if self._fs.get_file_info(self._path(relative)).type.name != "NotFound":
                 self._fs.delete_dir(self._path(relative))
             return
         shutil.rmtree(self._path(relative), ignore_errors=True)
@@ -146,6 +167,8 @@ class PartitionStore:
             staging.rename(target)
             shutil.rmtree(old, ignore_errors=True)
             return
+        import pyarrow.fs as pafs
+
         fs = self._fs
         previous = fs.get_file_info(pafs.FileSelector(target, allow_not_found=True, recursive=True))
         if fs.get_file_info(f"{target}/{commit_file}").type == pafs.FileType.File:

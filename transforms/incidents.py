@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from scipy.stats import binomtest
-from statsmodels.stats.multitest import multipletests
 
 from sources.police_uk import ANTI_SOCIAL_BEHAVIOUR, CRIME, crime_types
 from transforms.stats import poisson_exact_ci
@@ -345,6 +343,8 @@ def police_indicator_values(counts: pl.DataFrame, complete: pl.DataFrame) -> tup
 def _test_pairs(frame: pl.DataFrame, comparison: str) -> pl.DataFrame:
     if frame.is_empty():
         return frame
+    from scipy.stats import binomtest  # imported when used: scipy.stats costs ~0.5 s at start-up
+
     k = frame["count_to"].to_numpy().astype(int)
     n = (frame["count_from"].to_numpy() + frame["count_to"].to_numpy()).astype(int)
     p_values, lows, highs = [], [], []
@@ -433,6 +433,8 @@ def change_tests(values: pl.DataFrame, complete: pl.DataFrame) -> pl.DataFrame:
     )
     if tested.is_empty():
         return conform(INCIDENT_CHANGES, pl.DataFrame(schema=INCIDENT_CHANGES.polars_schema))
+    from statsmodels.stats.multitest import multipletests  # imported when used (statsmodels imports pandas)
+
     q = multipletests(tested["p_value"].to_numpy(), alpha=Q_LEVEL, method="fdr_bh")[1]
     tested = tested.with_columns(pl.Series("q_value", q))
     ratio = pl.col("count_to") / pl.col("count_from")

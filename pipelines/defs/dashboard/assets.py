@@ -4,7 +4,6 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from dashboard import site_dir
-from dashboard.build import build_site
 from pipelines.resources import UrbanSafetyPaths
 from warehouse.metadata import PUBLISHED_TABLES
 
@@ -22,6 +21,9 @@ from warehouse.metadata import PUBLISHED_TABLES
     "($URBAN_SAFETY_SITE_DIR, default warehouse/site/; open index.html).",
 )
 def site(context: AssetExecutionContext, paths: UrbanSafetyPaths) -> dg.MaterializeResult:
+    # Imported when the site is built: its renderer, templates and scipy cost ~1 s at every definitions load.
+    from dashboard.build import build_site
+
     stats = build_site(paths.db_path, site_dir(paths.db_path), work_db=paths.work_db_path)
     context.log.info(f"dashboard: {stats.pages} pages, {stats.charts} charts in {stats.seconds:.1f} s")
     return dg.MaterializeResult(
