@@ -11,6 +11,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import socket
 import threading
 import time
@@ -485,28 +486,28 @@ def wait_for_log(httpserver: HTTPServer, count: int, limit: float = 5.0) -> None
 def test_read_timeout_is_retried_then_reported(
     httpserver: HTTPServer, tmp_path: Path, kw: dict, sleeps: list[float]
 ) -> None:
-    handler = SlowThen(0.5, slow=99, then=Upstream(CRIM))
+    handler = SlowThen(1.5, slow=99, then=Upstream(CRIM))
     url = serve(httpserver, "/data/slow", handler)
     dest = tmp_path / "x.tsv"
     seed(dest, TPS)
-    started = time.monotonic()
 
     with pytest.raises(FetchError) as info:
-        fetch(url, dest, **{**kw, "read_timeout": 0.1, "max_retries": 1})
+        fetch(url, dest, **{**kw, "read_timeout": 0.4, "max_retries": 1})
 
-    elapsed = time.monotonic() - started
     assert "timed out" in str(info.value) and url in str(info.value)
+    # One retry, and no backoff sleep before it (a read timeout is retried at once).
     assert info.value.attempts == 2 and handler.arrived == 2 and sleeps == []
-    assert elapsed < 1.5
     assert dest.read_bytes() == TPS
     wait_for_log(httpserver, 2)
 
 
 def test_read_timeout_then_success(httpserver: HTTPServer, tmp_path: Path, kw: dict) -> None:
-    handler = SlowThen(0.5, slow=1, then=Upstream(CRIM))
+    # The timeout is generous for the answer that comes at once, so a loaded machine (tests run in parallel)
+    # does not turn it into a second timeout.
+    handler = SlowThen(1.5, slow=1, then=Upstream(CRIM))
     url = serve(httpserver, "/data/slow", handler)
 
-    result = fetch(url, tmp_path / "x.tsv", **{**kw, "read_timeout": 0.1})
+    result = fetch(url, tmp_path / "x.tsv", **{**kw, "read_timeout": 0.4})
 
     assert result.attempts == 2 and handler.arrived == 2
     assert (tmp_path / "x.tsv").read_bytes() == CRIM
@@ -526,13 +527,13 @@ def test_total_timeout_bounds_a_trickling_body(httpserver: HTTPServer, tmp_path:
         return Response(body(), status=200, content_type=TSV)
 
     url = serve(httpserver, "/data/trickle", trickle)
-    started = time.monotonic()
 
     with pytest.raises(FetchError) as info:
         fetch(url, tmp_path / "x.tsv", **{**kw, "total_timeout": 0.15, "max_retries": 1})
 
     assert "not complete after 0.15 s" in str(info.value) and info.value.attempts == 2
-    assert time.monotonic() - started < 1.0
+    received = int(re.search(r"\((\d+) bytes\)", str(info.value)).group(1))
+    assert received < 20 * len(b"A,B\t1 \n")  # the download was cut off, not waited out
     assert leftovers(tmp_path) == []
 
 
