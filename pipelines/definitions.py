@@ -19,7 +19,7 @@ from pipelines.defs.ingest.assets import QUARANTINE_ASSETS, QUARANTINE_CHECKS, R
 from pipelines.defs.observations.assets import OBSERVATION_ASSETS
 from pipelines.defs.published.assets import PUBLISHED_ASSETS
 from pipelines.defs.published.checks import PUBLISHED_CHECKS
-from pipelines.defs.quality.checks import BLOCKING_GX_CHECKS, REPORT_GX_CHECKS
+from pipelines.defs.quality.checks import BLOCKING_GX_CHECKS, QUALITY_REPORT_JOB, REPORT_GX_CHECKS
 from pipelines.defs.registers.assets import REGISTER_ASSETS, REGISTER_CHECKS
 from pipelines.defs.sources.assets import SOURCE_ASSETS
 from pipelines.defs.survey.assets import SURVEY_ASSETS
@@ -104,7 +104,7 @@ all_assets_job = dg.define_asset_job(
     "changed or not; `make run` and the `stale_assets` sensor run only what is stale).",
 )
 quality_report_job = dg.define_asset_job(
-    "quality_report",
+    QUALITY_REPORT_JOB,
     selection=_report_checks,
     description="Re-run the Great Expectations suite of every raw and staging table (and of published.indicators) "
     "on what is stored; `make quality` runs every suite, the published copies included, and writes the Data Docs.",

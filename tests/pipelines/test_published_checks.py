@@ -9,8 +9,9 @@ import dagster as dg
 import duckdb
 
 from pipelines.defs.published.assets import STAGING_SOURCE
-from pipelines.defs.published.checks import published_same_as_candidate, table_fingerprint
+from pipelines.defs.published.checks import published_same_as_candidate
 from tests.pipelines.conftest import BuiltWarehouse, resources_for, work_db_for
+from warehouse.store import table_fingerprint
 
 
 def _same_rows_results(built: BuiltWarehouse) -> dict[str, bool]:

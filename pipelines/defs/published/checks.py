@@ -3,15 +3,13 @@ row for row the candidate that was checked before publication."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import dagster as dg
 
 from pipelines.defs.published.assets import STAGING_SOURCE
 from pipelines.resources import UrbanSafetyPaths
 from warehouse.contract import published_schema_problems
-from warehouse.db import connect
 from warehouse.metadata import PUBLISHED_TABLES
+from warehouse.store import table_fingerprint
 
 
 @dg.multi_asset_check(
@@ -33,14 +31,6 @@ def published_match_contract(paths: UrbanSafetyPaths):
             passed=not problems,
             metadata={"problems": "\n".join(problems) or "none"},
         )
-
-
-def table_fingerprint(db: Path, schema: str, table: str) -> tuple[int, int | None]:
-    """(rows, sum of the 64-bit hash of every whole row): equal for two tables holding the same rows in any order,
-    duplicates counted; a few milliseconds where validating the table again takes seconds."""
-    with connect(db, read_only=True) as con:
-        rows, hashes = con.execute(f'SELECT count(*), sum(hash(t)::HUGEINT) FROM "{schema}"."{table}" AS t').fetchone()
-    return int(rows), None if hashes is None else int(hashes)
 
 
 @dg.multi_asset_check(

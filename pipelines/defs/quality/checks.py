@@ -6,11 +6,23 @@ as report checks with their assets and in the `quality_report` job; a published 
 hold the candidate's rows instead of being validated twice. `make quality` runs every suite, the published ones
 included, and writes the Data Docs.
 An internal GX error is raised as an error of the check, never reported as bad data.
+
+A report suite is not run again on rows it already passed: each evaluation records the table's fingerprint (row
+count and sum of row hashes) and the suite's digest, and when the last completed evaluation passed with both
+unchanged, the check reports that verdict with the run that validated it (same rows + same suite + same GX =
+same verdict). Blocking suites always run, and so does every suite in the `quality_report` job.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from functools import cache
+from importlib.metadata import version
+from pathlib import Path
+
 import dagster as dg
+from dagster import AssetCheckExecutionContext
 
 from expectations import gx_runner
 from pipelines.defs.published.assets import STAGING_SOURCE
@@ -18,6 +30,7 @@ from pipelines.resources import UrbanSafetyPaths
 from warehouse import store
 from warehouse.db import connect
 
+QUALITY_REPORT_JOB = "quality_report"
 # Candidates for publication: blocking, part of every run.
 BLOCKING_SUITES = (
     "staging.indicator_values",
@@ -35,19 +48,72 @@ def _read(paths: UrbanSafetyPaths, layer: str, table: str):  # -> pl.DataFrame
     return store.read_table(paths.work_db_path, layer, table)
 
 
+def _db(paths: UrbanSafetyPaths, layer: str) -> Path:
+    return paths.db_path if layer == "published" else paths.work_db_path
+
+
+@cache
+def suite_digest(suite: str) -> str:
+    """What a suite's verdict depends on besides the rows: its expectations and the GX version."""
+    text = json.dumps(gx_runner.load_suite(suite), sort_keys=True, default=str) + version("great_expectations")
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def earlier_verdict(
+    context: AssetCheckExecutionContext, check_key: dg.AssetCheckKey, fingerprint: str, digest: str
+) -> dg.AssetCheckResult | None:
+    """The last completed evaluation of this report check, when it passed on the very same rows (same fingerprint)
+    with the same suite and GX: a validation is a function of these, so it is not repeated (a forced run of
+    unchanged data re-validates nothing). Read from the instance's check records, as the UI shows them."""
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+    completed = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
+    history = context.instance.event_log_storage.get_asset_check_execution_history(check_key, limit=1, status=completed)
+    if not history or history[0].status != AssetCheckExecutionRecordStatus.SUCCEEDED or history[0].event is None:
+        return None
+    evaluation = history[0].event.dagster_event.event_specific_data
+    metadata = evaluation.metadata
+    same = metadata.get("table_fingerprint") and metadata["table_fingerprint"].value == fingerprint
+    if not same or metadata.get("suite_digest") is None or metadata["suite_digest"].value != digest:
+        return None
+    validated_in = metadata["validated_in_run"].value if "validated_in_run" in metadata else history[0].run_id
+    return dg.AssetCheckResult(
+        passed=True,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            **{k: v for k, v in metadata.items() if k not in ("seconds",)},
+            "validated_in_run": validated_in,
+            "revalidated": False,
+        },
+    )
+
+
 def build_gx_check(suite: str, blocking: bool) -> dg.AssetChecksDefinition:
     layer, table = gx_runner.table_of(suite)
     if layer not in {"raw", "staging", "published"} or not table.replace("_", "").isalnum():
         raise ValueError(f"suite {suite!r} does not name a warehouse table")
+    check_key = dg.AssetCheckKey(dg.AssetKey([layer, table]), f"gx_{layer}_{table}")
 
     @dg.asset_check(
-        asset=dg.AssetKey([layer, table]),
-        name=f"gx_{layer}_{table}",  # the layer too: staging and published tables share names
+        asset=check_key.asset_key,
+        name=check_key.name,  # the layer too: staging and published tables share names
         blocking=blocking,
         description=f"Great Expectations suite {suite} ({len(gx_runner.load_suite(suite)['expectations'])} "
-        "expectations: types, keys, ranges, codes, flags, row-count band).",
+        "expectations: types, keys, ranges, codes, flags, row-count band)."
+        + (
+            ""
+            if blocking
+            else " A report: not validated again when the rows, the suite and GX are those of its last pass."
+        ),
     )
-    def _check(paths: UrbanSafetyPaths) -> dg.AssetCheckResult:
+    def _check(context, paths: UrbanSafetyPaths) -> dg.AssetCheckResult:
+        rows, hashes = store.table_fingerprint(_db(paths, layer), layer, table)
+        fingerprint, digest = f"{rows}:{hashes}", suite_digest(suite)
+        reuse = not blocking and context.run.job_name != QUALITY_REPORT_JOB  # that job re-validates everything
+        if reuse and (kept := earlier_verdict(context, check_key, fingerprint, digest)) is not None:
+            validated_in = kept.metadata["validated_in_run"]
+            context.log.info(f"{suite}: the same {rows:,} rows as when it passed in run {validated_in}")
+            return kept
         outcome = gx_runner.validate_fast(suite, _read(paths, layer, table))
         outcome.raise_for_errors()  # a broken suite or GX itself: an error of the check, not bad data
         stats = {k: v for k, v in (outcome.statistics or {}).items() if v is not None}
@@ -58,6 +124,10 @@ def build_gx_check(suite: str, blocking: bool) -> dg.AssetChecksDefinition:
                 "failed_expectations": "\n".join(outcome.failed) or "none",
                 "seconds": outcome.seconds,
                 **{f"gx_{k}": v for k, v in stats.items()},
+                "table_fingerprint": fingerprint,
+                "suite_digest": digest,
+                "validated_in_run": context.run.run_id,
+                "revalidated": True,
             },
         )
 
