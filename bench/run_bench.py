@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -41,6 +42,8 @@ def timed(args: list[str], env: dict[str, str], cwd: Path = ROOT, module: str = 
 def _env(folder: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("URBAN_SAFETY_") and k != "DAGSTER_HOME"}
     folder.mkdir(parents=True, exist_ok=True)
+    # The instance configured as `make run`'s (no telemetry, one run at a time), only its storage elsewhere.
+    shutil.copyfile(ROOT / "dagster.yaml", folder / "dagster.yaml")
     return {
         **env,
         "URBAN_SAFETY_DB": str(folder / "bench.duckdb"),
