@@ -7,10 +7,11 @@ hold the candidate's rows instead of being validated twice. `make quality` runs 
 included, and writes the Data Docs.
 An internal GX error is raised as an error of the check, never reported as bad data.
 
-A report suite is not run again on rows it already passed: each evaluation records the table's fingerprint (row
-count and sum of row hashes) and the suite's digest, and when the last completed evaluation passed with both
-unchanged, the check reports that verdict with the run that validated it (same rows + same suite + same GX =
-same verdict). Blocking suites always run, and so does every suite in the `quality_report` job.
+A report suite is not run again on rows it already passed: each evaluation records the table's fingerprint (column
+names and types, row count, and the sum of row hashes over the columns the suite reads) and the suite's digest, and
+when the last completed evaluation passed with both unchanged, the check reports that verdict with the run that
+validated it (same rows as the suite sees them + same suite + same GX = same verdict). Blocking suites always run,
+and so does every suite in the `quality_report` job.
 """
 
 from __future__ import annotations
@@ -50,6 +51,30 @@ def _read(paths: UrbanSafetyPaths, layer: str, table: str):  # -> pl.DataFrame
 
 def _db(paths: UrbanSafetyPaths, layer: str) -> Path:
     return paths.db_path if layer == "published" else paths.work_db_path
+
+
+# Expectations that read only the column names and the row count (both in every fingerprint), not values.
+NAMES_AND_COUNT_ONLY = frozenset(
+    {
+        "expect_table_columns_to_match_set",
+        "expect_table_columns_to_match_ordered_list",
+        "expect_table_column_count_to_equal",
+        "expect_table_column_count_to_be_between",
+        "expect_table_row_count_to_be_between",
+        "expect_table_row_count_to_equal",
+    }
+)
+
+
+def columns_read(suite: str, columns: list[str]) -> list[str]:
+    """The columns whose values can change the suite's verdict: every column named anywhere in the arguments of an
+    expectation on values (row conditions included; a substring match, so in doubt a column counts as read).
+    A column no such expectation names — the raw tables' ``loaded_at``, new at every load — cannot."""
+    text = json.dumps(
+        [e["kwargs"] for e in gx_runner.load_suite(suite)["expectations"] if e["type"] not in NAMES_AND_COUNT_ONLY],
+        default=str,
+    )
+    return [c for c in columns if c in text]
 
 
 @cache
@@ -107,8 +132,9 @@ def build_gx_check(suite: str, blocking: bool) -> dg.AssetChecksDefinition:
         ),
     )
     def _check(context, paths: UrbanSafetyPaths) -> dg.AssetCheckResult:
-        rows, hashes = store.table_fingerprint(_db(paths, layer), layer, table)
-        fingerprint, digest = f"{rows}:{hashes}", suite_digest(suite)
+        fingerprint = store.column_fingerprint(_db(paths, layer), layer, table, lambda cs: columns_read(suite, cs))
+        digest = suite_digest(suite)
+        rows = int(fingerprint.split(":")[0])
         reuse = not blocking and context.run.job_name != QUALITY_REPORT_JOB  # that job re-validates everything
         if reuse and (kept := earlier_verdict(context, check_key, fingerprint, digest)) is not None:
             validated_in = kept.metadata["validated_in_run"]
