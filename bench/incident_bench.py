@@ -184,7 +184,7 @@ def report(results: dict[int, list[tuple[str, dict[str, object]]]], load: str) -
         f"{platform.python_version()}. One run, engines side by side, each in its own process (peak RSS of that "
         f"process). Data: DERIVED by bench/police_uk_generator.py, resampling the 10,032 real bundled City of "
         f"London 2019 rows into 24 months x 20 forces (archive layout, CRLF); generated in a temp dir, deleted "
-        f"after. The CPU was shared with other agents' work (load average at start: {load}), so times are noisy.",
+        f"after. Load average at start (1, 5, 15 min): {load}; other work on the machine slows every engine alike.",
         "",
         "Same output for all three: typed Parquet, one folder per month, and monthly counts by force x LSOA x "
         "crime type. *ours* also checks headers, quarantines bad rows, keeps anti-social behaviour apart, marks "
