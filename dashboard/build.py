@@ -35,7 +35,6 @@ from scipy.stats import chi2
 
 from dashboard import charts, site_dir
 from dashboard.data import (
-    DIMENSIONS,
     RECORDED_CRIME,
     REGION_INDICATORS,
     REGISTER_INDICATORS,
@@ -43,7 +42,7 @@ from dashboard.data import (
     first_dimension,
     load,
 )
-from transforms.self_assessment import SIZE_UNITS
+from transforms.self_assessment import DIMENSIONS, SIZE_UNITS
 from warehouse.export import neutralise_formulas
 from warehouse.metadata import QUALITY_FLAGS
 

@@ -10,14 +10,6 @@ import polars as pl
 
 from warehouse.db import connect, table_exists
 
-DIMENSIONS = {
-    "D1": "Quality of life",
-    "D2": "Social cohesion",
-    "D3": "Public space liveability",
-    "D4": "Sense of safety in public spaces",
-    "D5": "Urban security",
-    "D6": "Background conditions",
-}
 REGISTER_INDICATORS = ("PP_LEVEL_SHARE", "PP_BALANCE", "CIM_CONDITIONS")
 # Indicators of police-recorded crime: their levels follow national law and counting rules, so the dashboard never
 # ranks or colours them across countries (comparability within_country / trend_within_country).

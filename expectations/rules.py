@@ -18,6 +18,8 @@ from warehouse.metadata import QUALITY_FLAGS
 Rule = tuple[str, dict[str, Any]]
 # A reference year: 1960-2049.
 YEAR = "^(?:19[6-9][0-9]|20[0-4][0-9])$"
+# A Eurostat territory code: a country, then NUTS levels or an aggregate suffix (EU27_2020, DE_TOT, ...).
+EUROSTAT_GEO = "^[A-Z]{2}[A-Z0-9_-]{0,10}$"
 
 
 def _rule(kind: str, where: dict[str, Any] | None, **kwargs: Any) -> Rule:
@@ -440,7 +442,6 @@ SEMANTIC: dict[str, list[Rule]] = {
     "raw.crim_hom_ocit": [
         between("value", low=0),
         regex("period", YEAR),
-        regex("flags", "^[bdefimnprsuzCNPc@]*$"),
         regex("cities", "^[A-Z]{2}[0-9]{3}[A-Z][0-9]?$"),
         in_set("freq", ["A"]),
         in_set("unit", ["NR", "P_HTHAB"]),
@@ -448,8 +449,7 @@ SEMANTIC: dict[str, list[Rule]] = {
     "raw.crim_off_cat": [
         between("value", low=0),
         regex("period", YEAR),
-        regex("flags", "^[bdefimnprsuzCNPc@]*$"),
-        regex("geo", "^[A-Z]{2}[A-Z0-9_-]{0,10}$"),
+        regex("geo", EUROSTAT_GEO),
         in_set("freq", ["A"]),
         in_set("unit", ["NR", "P_HTHAB"]),
         regex("iccs", "^ICCS[0-9]{2,8}(?:_[0-9]+)?$"),
@@ -457,8 +457,7 @@ SEMANTIC: dict[str, list[Rule]] = {
     "raw.demo_pjan": [
         between("value", low=0),
         regex("period", YEAR),
-        regex("flags", "^[bdefimnprsuzCNPc@]*$"),
-        regex("geo", "^[A-Z]{2}[A-Z0-9_-]{0,10}$"),
+        regex("geo", EUROSTAT_GEO),
         in_set("freq", ["A"]),
         in_set("unit", ["NR"]),
         in_set("sex", ["T"]),
@@ -503,16 +502,14 @@ SEMANTIC: dict[str, list[Rule]] = {
     "raw.ilc_mddw03": [
         between("value", low=0, high=100),
         regex("period", YEAR),
-        regex("flags", "^[bdefimnprsuzCNPc@]*$"),
-        regex("geo", "^[A-Z]{2}[A-Z0-9_-]{0,10}$"),
+        regex("geo", EUROSTAT_GEO),
         in_set("freq", ["A"]),
         in_set("unit", ["PC"]),
     ],
     "raw.ilc_pw03": [
         between("value", low=0, high=10),
         regex("period", YEAR),
-        regex("flags", "^[bdefimnprsuzCNPc@]*$"),
-        regex("geo", "^[A-Z]{2}[A-Z0-9_-]{0,10}$"),
+        regex("geo", EUROSTAT_GEO),
         in_set("freq", ["A"]),
         in_set("unit", ["RTG"]),
         in_set("statinfo", ["AVG"]),
@@ -520,8 +517,7 @@ SEMANTIC: dict[str, list[Rule]] = {
     "raw.ilc_pw03b": [
         between("value", low=0, high=10),
         regex("period", YEAR),
-        regex("flags", "^[bdefimnprsuzCNPc@]*$"),
-        regex("geo", "^[A-Z]{2}[A-Z0-9_-]{0,10}$"),
+        regex("geo", EUROSTAT_GEO),
         in_set("freq", ["A"]),
         in_set("unit", ["RTG"]),
         in_set("statinfo", ["AVG"]),
@@ -529,32 +525,28 @@ SEMANTIC: dict[str, list[Rule]] = {
     "raw.ilc_scp09": [
         between("value", low=0, high=100),
         regex("period", YEAR),
-        regex("flags", "^[bdefimnprsuzCNPc@]*$"),
-        regex("geo", "^[A-Z]{2}[A-Z0-9_-]{0,10}$"),
+        regex("geo", EUROSTAT_GEO),
         in_set("freq", ["A"]),
         in_set("unit", ["PC"]),
     ],
     "raw.ilc_scp15": [
         between("value", low=0, high=100),
         regex("period", YEAR),
-        regex("flags", "^[bdefimnprsuzCNPc@]*$"),
-        regex("geo", "^[A-Z]{2}[A-Z0-9_-]{0,10}$"),
+        regex("geo", EUROSTAT_GEO),
         in_set("freq", ["A"]),
         in_set("unit", ["PC"]),
     ],
     "raw.ilc_scp17": [
         between("value", low=0, high=100),
         regex("period", YEAR),
-        regex("flags", "^[bdefimnprsuzCNPc@]*$"),
-        regex("geo", "^[A-Z]{2}[A-Z0-9_-]{0,10}$"),
+        regex("geo", EUROSTAT_GEO),
         in_set("freq", ["A"]),
         in_set("unit", ["PC"]),
     ],
     "raw.ilc_scp19": [
         between("value", low=0, high=100),
         regex("period", YEAR),
-        regex("flags", "^[bdefimnprsuzCNPc@]*$"),
-        regex("geo", "^[A-Z]{2}[A-Z0-9_-]{0,10}$"),
+        regex("geo", EUROSTAT_GEO),
         in_set("freq", ["A"]),
         in_set("unit", ["PC"]),
     ],
@@ -564,8 +556,7 @@ SEMANTIC: dict[str, list[Rule]] = {
     "raw.tps00001": [
         between("value", low=0),
         regex("period", YEAR),
-        regex("flags", "^[bdefimnprsuzCNPc@]*$"),
-        regex("geo", "^[A-Z]{2}[A-Z0-9_-]{0,10}$"),
+        regex("geo", EUROSTAT_GEO),
         in_set("indic_de", ["JAN"]),
     ],
     "raw.urb_percep": [

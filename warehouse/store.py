@@ -8,7 +8,7 @@ DuckDB 2.0, whose ``execute()`` results no longer have ``.pl()``.)
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -53,24 +53,23 @@ def read_table(db: Path, schema: str, name: str) -> pl.DataFrame:
         return con.sql(f"SELECT * FROM {target}").pl()
 
 
-def table_fingerprint(db: Path, schema: str, name: str) -> tuple[int, int | None]:
-    """(rows, sum of the 64-bit hash of every whole row): equal for two tables holding the same rows in any order,
-    duplicates counted; milliseconds where validating a table takes seconds."""
+def table_fingerprint(db: Path, schema: str, name: str, columns: Sequence[str] | None = None) -> tuple[int, int | None]:
+    """(rows, sum of the 64-bit hash of every row — of ``columns`` only when given): equal for two tables holding
+    the same rows in any order, duplicates counted; milliseconds where validating a table takes seconds."""
+    values = "t" if columns is None else (", ".join(f"t.{quote_ident(c)}" for c in columns) or "NULL")
     with connect(db, read_only=True) as con:
-        query = f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {quote_ident(schema)}.{quote_ident(name)} AS t"
+        query = f"SELECT count(*), sum(hash({values})::HUGEINT) FROM {quote_ident(schema)}.{quote_ident(name)} AS t"
         rows, hashes = con.execute(query).fetchone()
     return int(rows), None if hashes is None else int(hashes)
 
 
-def column_fingerprint(db: Path, schema: str, name: str, read: Callable[[list[str]], list[str]]) -> str:
+def column_fingerprint(db: Path, schema: str, name: str, read: Callable[[list[str]], list[str]]) -> tuple[int, str]:
     """A fingerprint of a table as far as a reader of some of its columns can see: every column's name and type,
-    the row count, and the sum of row hashes over the columns ``read`` picks from the table's columns (in any
-    order, duplicates counted). Two tables with equal fingerprints look the same to that reader."""
-    table = f"{quote_ident(schema)}.{quote_ident(name)}"
+    and :func:`table_fingerprint` over the columns ``read`` picks from the table's columns. Two tables with equal
+    fingerprints look the same to that reader. Returns (rows, fingerprint)."""
     with connect(db, read_only=True) as con:
-        described = con.execute(f"DESCRIBE {table}").fetchall()
-        columns = read([c[0] for c in described])
-        values = ", ".join(f"t.{quote_ident(c)}" for c in columns) or "NULL"
-        rows, hashes = con.execute(f"SELECT count(*), sum(hash({values})::HUGEINT) FROM {table} AS t").fetchone()
+        described = con.execute(f"DESCRIBE {quote_ident(schema)}.{quote_ident(name)}").fetchall()
+    columns = read([c[0] for c in described])
+    rows, hashes = table_fingerprint(db, schema, name, columns)
     shape = hashlib.sha256(";".join(f"{c[0]}:{c[1]}" for c in described).encode()).hexdigest()[:12]
-    return f"{rows}:{hashes}:{shape}:{len(columns)}"
+    return rows, f"{rows}:{hashes}:{shape}:{len(columns)}"

@@ -132,9 +132,10 @@ def build_gx_check(suite: str, blocking: bool) -> dg.AssetChecksDefinition:
         ),
     )
     def _check(context, paths: UrbanSafetyPaths) -> dg.AssetCheckResult:
-        fingerprint = store.column_fingerprint(_db(paths, layer), layer, table, lambda cs: columns_read(suite, cs))
+        rows, fingerprint = store.column_fingerprint(
+            _db(paths, layer), layer, table, lambda columns: columns_read(suite, columns)
+        )
         digest = suite_digest(suite)
-        rows = int(fingerprint.split(":")[0])
         reuse = not blocking and context.run.job_name != QUALITY_REPORT_JOB  # that job re-validates everything
         if reuse and (kept := earlier_verdict(context, check_key, fingerprint, digest)) is not None:
             validated_in = kept.metadata["validated_in_run"]
