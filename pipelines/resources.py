@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 
 import dagster as dg
@@ -12,6 +13,7 @@ from pipelines.observe import frame_metadata
 from sources.config import BUNDLED_REGISTERS_DIR, data_dir, db_path, parquet_root, registers_dir, work_db_path
 from sources.partition_store import PartitionStore
 from warehouse import store
+from warehouse.db import held_open
 from warehouse.lock import exclusive_writer
 
 
@@ -22,16 +24,21 @@ class _HoldsWriterLock:
     def _lock_file(self) -> Path:
         raise NotImplementedError
 
+    def _hold(self, held: ExitStack) -> None:
+        """What else the resource holds for the run, under the lock (released in reverse order)."""
+
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         if context.dagster_run is not None:
-            self._held = exclusive_writer(self._lock_file(), log=context.log.info if context.log else None)
-            self._held.__enter__()
+            with ExitStack() as held:
+                held.enter_context(exclusive_writer(self._lock_file(), log=context.log.info if context.log else None))
+                self._hold(held)
+                self._held = held.pop_all()  # kept until teardown (released here only if setting up failed)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         held = getattr(self, "_held", None)
         if held is not None:
             self._held = None
-            held.__exit__(None, None, None)
+            held.close()
 
 
 class UrbanSafetyPaths(_HoldsWriterLock, dg.ConfigurableResource):
@@ -83,6 +90,10 @@ class WarehouseIOManager(_HoldsWriterLock, dg.ConfigurableIOManager):
 
     def _lock_file(self) -> Path:
         return Path(self.database)
+
+    def _hold(self, held: ExitStack) -> None:
+        # The working file stays open for the run: every step's reads and writes share one database instance.
+        held.enter_context(held_open(self.database))
 
     def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
         schema, name = context.asset_key.path
