@@ -6,7 +6,8 @@ conditional requests with 304. The faults a publisher really produces are served
 with ``Retry-After``.
 
 Regression: a first live run into an empty folder failed, because the readers refused the API's ``freq``
-dimension for ``tps00001`` and ``urb_percep``.
+dimension for ``tps00001`` and ``urb_percep``. The same test's second run, against the unchanged server,
+downloads nothing and re-processes nothing.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from pipelines import run
 from sources.live import refresh_sources
 from sources.locations import SOURCE_LOCATIONS
 from sources.registry import ALL_SOURCES
+from tests.pipelines.conftest import published_snapshot, work_db_for
 from tests.sources.api_layouts import api_body
 from tests.sources.test_fetch import Upstream, sha
 from warehouse.db import connect
+from warehouse.publish import last_publication
 
 HTML_ERROR = b"<!DOCTYPE html><html><head><title>Eurostat - Error</title></head><body><h1>503</h1></body></html>"
 
@@ -61,7 +64,7 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return recorded
 
 
-def test_first_live_run_into_an_empty_folder_reads_the_api_layouts_and_publishes(
+def test_first_live_run_into_an_empty_folder_reads_the_api_layouts_and_a_second_downloads_nothing(
     httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bodies = serve_api_layouts(httpserver)
@@ -86,10 +89,21 @@ def test_first_live_run_into_an_empty_folder_reads_the_api_layouts_and_publishes
         assert survey.fetchall()[0][0] > 0  # urb_percep, read from the API layout
     assert any("tps00001" in s for s in sources)  # countries' first population vintage
 
-    assert run.main([]) == 0  # the unchanged server: every request answered 304, nothing re-processed
+    # A second run against the unchanged server downloads nothing (conditional GETs, each answered 304) and
+    # re-processes nothing: no run, no new publication, the working file untouched.
+    published = last_publication(db)
+    before = published_snapshot(db)
+    work_mtime = work_db_for(db).stat().st_mtime_ns
+    assert run.main([]) == 0
     second = capsys.readouterr().out
     assert f"{len(ALL_SOURCES)} sources checked, 0 changed, 0 bytes downloaded" in second
-    assert [r.status_code for _, r in httpserver.log[len(ALL_SOURCES) :]] == [304] * len(ALL_SOURCES)
+    assert "nothing changed since the last run" in second
+    requests = httpserver.log[len(ALL_SOURCES) :]
+    assert [r.status_code for _, r in requests] == [304] * len(ALL_SOURCES)
+    assert all(req.headers.get("If-None-Match") for req, _ in requests)
+    assert last_publication(db) == published
+    assert published_snapshot(db) == before
+    assert work_db_for(db).stat().st_mtime_ns == work_mtime
 
 
 def test_html_error_page_and_429_with_retry_after(

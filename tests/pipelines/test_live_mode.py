@@ -1,8 +1,8 @@
-"""Live mode end to end against a real local HTTP server serving the bundled files: the first `make run`
-downloads (observing a source asset fetches it) and publishes; a second run against the unchanged server
-downloads nothing (every request answered 304, per the server's log) and re-processes nothing (the run reports
-no change and publishes nothing new). The upstream_changes sensor only hashes local files (no request to any
-publisher) and requests a run only for the sources whose bytes differ from what the instance recorded."""
+"""Live mode's moving parts against a real local HTTP server serving the bundled files: observing a source
+fetches it only in live mode; the monthly schedule fetches its sources and nothing else; the upstream_changes
+sensor only hashes local files (no request to any publisher) and requests a run only for the sources whose bytes
+differ from what the instance recorded. Whole `make run`s in live mode (a first into an empty folder, a second
+that downloads nothing) are in test_live_api_layouts.py, against the APIs' own layouts."""
 
 from __future__ import annotations
 
@@ -13,14 +13,11 @@ import dagster as dg
 import pytest
 from pytest_httpserver import HTTPServer
 
-from pipelines import run
 from pipelines.definitions import build_definitions, defs
 from pipelines.defs.automation.definitions import upstream_changes
 from pipelines.defs.sources.assets import SOURCE_ASSETS
 from pipelines.resources import UrbanSafetyPaths, WarehouseIOManager
-from tests.pipelines.conftest import published_snapshot, work_db_for
 from tests.sources.test_fetch import serve_all_sources
-from warehouse.publish import last_publication
 
 
 def _observe_sources(paths: UrbanSafetyPaths, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
@@ -39,31 +36,6 @@ def live(httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("URBAN_SAFETY_DATA_DIR", str(tmp_path / "downloads"))
     monkeypatch.setenv("URBAN_SAFETY_DB", str(tmp_path / "urban_safety.duckdb"))
     return tmp_path
-
-
-def test_second_live_run_downloads_nothing_and_reprocesses_nothing(
-    live: Path, httpserver: HTTPServer, capsys: pytest.CaptureFixture[str]
-) -> None:
-    db = live / "urban_safety.duckdb"
-    assert run.main([]) == 0
-    first = capsys.readouterr().out
-    assert "18 sources checked, 18 changed" in first
-    assert [r.status_code for _, r in httpserver.log] == [200] * 18
-    published = last_publication(db)
-    before = published_snapshot(db)
-    work_mtime = work_db_for(db).stat().st_mtime_ns
-
-    assert run.main([]) == 0
-    second = capsys.readouterr().out
-    assert "18 sources checked, 0 changed, 0 bytes downloaded" in second
-    assert "nothing changed since the last run" in second
-    requests = httpserver.log[18:]
-    assert len(requests) == 18
-    assert all(r.status_code == 304 for _, r in requests)
-    assert all(req.headers.get("If-None-Match") for req, _ in requests)  # conditional GETs
-    assert last_publication(db) == published  # no new publication
-    assert published_snapshot(db) == before
-    assert work_db_for(db).stat().st_mtime_ns == work_mtime  # nothing re-processed
 
 
 def test_sensor_hashes_local_files_and_requests_only_what_changed(
