@@ -130,8 +130,9 @@ def unchecked_candidates(instance: dg.DagsterInstance, defs: dg.Definitions) -> 
     blocking = [spec.key for c in defs.asset_checks or [] for spec in c.check_specs if spec.blocking]
     completed = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
     unchecked = []
+    latest = instance.get_latest_materialization_events({k.asset_key for k in blocking})  # one query
     for check_key in blocking:
-        materialised = instance.get_latest_materialization_event(check_key.asset_key)
+        materialised = latest.get(check_key.asset_key)
         if materialised is None or check_key.asset_key in unchecked:
             continue
         # The latest completed evaluation (a run that stopped early leaves only a "planned" one behind).

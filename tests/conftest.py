@@ -43,7 +43,8 @@ def population(observations: pl.DataFrame) -> pl.DataFrame:
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path):  # -> tests.pipelines.conftest.BuiltWarehouse
     """One materialisation of the whole graph on the real data into temporary files, shared by every test
-    package that needs a built warehouse (it is the expensive part, ~15 s)."""
+    package that needs a built warehouse (it is the expensive part: a first run of everything, report suites and
+    dashboard included)."""
     from tests.pipelines.conftest import BuiltWarehouse, materialize_all
 
     db = tmp_path_factory.mktemp("warehouse") / "urban_safety.duckdb"

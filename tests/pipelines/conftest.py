@@ -79,7 +79,7 @@ def materialize_all(
 ) -> dg.ExecuteInProcessResult:
     """The incident partitions first (as make run does), then every unpartitioned asset and check. Two parts that
     only read what the rest wrote, and change nothing it does, are left out unless asked: the dashboard
-    (dashboard/site) and the non-blocking GX report suites (~15 s of a run). The session's shared warehouse
+    (dashboard/site) and the non-blocking GX report suites (a fifth of a first run). The session's shared warehouse
     (`built`) runs both, once, like `make run`; the tests that run the graph again to see what a fault or a
     re-run does to the published tables keep every blocking check."""
     for landed in land_incident_partitions(data_dir, db):
