@@ -22,7 +22,8 @@ _HELD: dict[Path, duckdb.DuckDBPyConnection] = {}
 def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the warehouse. Replacement scans are off: a misspelt table name must fail as 'table not found',
     not silently resolve to a Python variable of that name. Inside :func:`held_open` of the same file, a cursor
-    on the held connection (closing it leaves the file open)."""
+    on the held connection (closing it leaves the file open), for a read-only request too: DuckDB refuses to
+    open a file read-only in a process that holds it read-write."""
     path = Path(path)
     held = _HELD.get(path.resolve())
     if held is not None:
