@@ -54,8 +54,7 @@ def iccs_labels_from_working_file(work_db: Path | None) -> dict[tuple[str, str],
 
 def load(db: Path, work_db: Path | None = None) -> Published:
     """The published tables of ``db``; code labels from published.code_labels, else (ICCS only) from the working
-    file ``work_db``."""
-    labels = iccs_labels_from_working_file(work_db)
+    file ``work_db`` (opened only then: a run holds the working file while it goes, the analysts' file never)."""
     with connect(db, read_only=True) as con:
 
         def read(table: str) -> pl.DataFrame:
@@ -71,6 +70,8 @@ def load(db: Path, work_db: Path | None = None) -> Published:
                     "SELECT code_list, code, label FROM published.code_labels"
                 ).fetchall()
             }
+        else:
+            labels = iccs_labels_from_working_file(work_db)
         published_at = con.execute("SELECT max(published_at) FROM meta.publish_log").fetchall()[0][0]
         geographies = read("geographies")
         for column, dtype in (
