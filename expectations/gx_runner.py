@@ -27,7 +27,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -386,8 +386,16 @@ def validate_warehouse(
     """Validate every suite (or ``names``) against the warehouse tables in ``files`` (default: the configured
     analysts' and working files). A table found in no file is a machinery error of its suite. With ``docs``, the
     checkpoints also write GX Data Docs into that folder (:func:`build_data_docs`)."""
+    from sources.config import work_db_path
+    from warehouse.lock import exclusive_writer
+
     files = list(files) if files is not None else default_warehouse_files()
-    frames, missing = read_tables(files, names if names is not None else suite_names())
+    work_db = work_db_path()
+    # A run holds the working file open while it goes: read it between runs (waiting for the writer lock, and
+    # saying so), whole, rather than fail to open it or catch a run half-way.
+    reading_work_db = work_db.resolve() in {f.resolve() for f in files}
+    with exclusive_writer(work_db, log=print) if reading_work_db else nullcontext():
+        frames, missing = read_tables(files, names if names is not None else suite_names())
     if docs is None:
         out = {name: validate(name, frame) for name, frame in frames.items()}
     else:

@@ -295,6 +295,44 @@ def test_a_table_missing_from_the_warehouse_is_an_error(tmp_path: Path) -> None:
     assert outcome.errors and "not found" in outcome.errors[0] and not outcome.ok
 
 
+HOLD_THE_WRITER_LOCK = (
+    "import sys, time; from warehouse.lock import writer_lock; writer_lock(sys.argv[1]).acquire(); "
+    "print('held', flush=True); time.sleep(120)"
+)
+
+
+def test_the_working_file_is_read_between_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make quality` reads the working file under the writer lock: while a run holds it, it waits (and says so),
+    here until the lock's timeout, instead of failing to open the file or reading a run half-way."""
+    import subprocess
+    import sys
+
+    import duckdb
+
+    from sources.config import PROJECT_ROOT
+    from warehouse.lock import LOCK_TIMEOUT_ENV, WriterBusyError
+
+    work_db = tmp_path / "urban_safety.work.duckdb"
+    duckdb.connect(str(work_db)).close()
+    monkeypatch.setenv("URBAN_SAFETY_WORK_DB", str(work_db))
+    monkeypatch.setenv(LOCK_TIMEOUT_ENV, "0.2")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_WRITER_LOCK, str(work_db)], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(WriterBusyError):
+            gx_runner.validate_warehouse([work_db], ["published.indicators"])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert "waiting for it to finish" in capsys.readouterr().out
+    (outcome,) = gx_runner.validate_warehouse([work_db], ["published.indicators"]).values()  # lock released
+    assert "not found" in outcome.errors[0]
+
+
 # ------------------------------------------------------------------------------------------------ Data Docs
 
 
