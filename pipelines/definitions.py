@@ -6,7 +6,7 @@ import dagster as dg
 
 from pipelines.defs.assessment.assets import ASSESSMENT_ASSETS
 from pipelines.defs.assessment.checks import ASSESSMENT_CHECKS
-from pipelines.defs.automation.definitions import AUTOMATION_JOBS, AUTOMATION_SCHEDULES, AUTOMATION_SENSORS
+from pipelines.defs.automation.definitions import ALL_JOB, AUTOMATION_JOBS, AUTOMATION_SCHEDULES, AUTOMATION_SENSORS
 from pipelines.defs.crime.assets import CRIME_ASSETS
 from pipelines.defs.dashboard.assets import DASHBOARD_ASSETS
 from pipelines.defs.funding.assets import FUNDING_ASSETS
@@ -98,7 +98,7 @@ _report_checks = dg.AssetSelection.checks(*REPORT_GX_CHECKS)
 # reads what they landed.
 _partitioned = dg.AssetSelection.groups("raw_incidents")
 all_assets_job = dg.define_asset_job(
-    "urban_safety_all",
+    ALL_JOB,
     selection=dg.AssetSelection.all() - _partitioned,
     description="Observe every source, read it, compute every indicator, check, and publish (everything, "
     "changed or not; `make run` and the `stale_assets` sensor run only what is stale).",

@@ -33,8 +33,6 @@ if TYPE_CHECKING:
 
     from pipelines.resources import UrbanSafetyPaths
 
-ALL_JOB = "urban_safety_all"
-
 
 def summary(db: Path, work_db: Path) -> str:
     """What was published, read from the pipeline's working file (the analysts' file is never opened here, so a
@@ -211,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(force: bool, db: Path, work_db: Path, data: Path, started: float) -> int:
 
     from pipelines.definitions import build_definitions
-    from pipelines.defs.automation.definitions import recorded_source_versions
+    from pipelines.defs.automation.definitions import ALL_JOB, recorded_source_versions
     from pipelines.defs.sources.assets import local_versions
     from pipelines.instance import open_instance
     from pipelines.resources import default_resources
