@@ -669,15 +669,14 @@ def render_svgs(all_charts: list[Chart], mode: str, previous: Path, cache: Path)
     kinds = SVG_MODES[mode]
     chosen = [c for c in all_charts if kinds is None or c.kind in kinds]
     renderer = f"vl-convert {vl_convert.__version__}, Vega-Lite {charts.VL_VERSION}\n"
-    keys = {
-        id(c): hashlib.sha256((renderer + json.dumps(c.spec, sort_keys=True, default=str)).encode()).hexdigest()[:32]
+    files = [
+        f"{hashlib.sha256((renderer + json.dumps(c.spec, sort_keys=True, default=str)).encode()).hexdigest()[:32]}.svg"
         for c in chosen
-    }
+    ]
     todo = []
-    for chart in chosen:
-        kept = previous / f"{keys[id(chart)]}.svg"
-        if kept.is_file():
-            chart.svg = kept.read_text(encoding="utf-8")
+    for chart, name in zip(chosen, files, strict=True):
+        if (previous / name).is_file():
+            chart.svg = (previous / name).read_text(encoding="utf-8")
         else:
             todo.append(chart)
 
@@ -687,8 +686,8 @@ def render_svgs(all_charts: list[Chart], mode: str, previous: Path, cache: Path)
     with ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1))) as pool:
         list(pool.map(one, todo))
     cache.mkdir(parents=True, exist_ok=True)
-    for chart in chosen:
-        (cache / f"{keys[id(chart)]}.svg").write_text(chart.svg, encoding="utf-8")
+    for chart, name in zip(chosen, files, strict=True):
+        (cache / name).write_text(chart.svg, encoding="utf-8")
     return len(chosen)
 
 

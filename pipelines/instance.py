@@ -9,8 +9,10 @@ own ``dagster.yaml`` (for example one with ``storage: postgres:``, see docs/scal
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sources.config import PROJECT_ROOT
 
@@ -32,3 +34,26 @@ def open_instance() -> dg.DagsterInstance:
     home.mkdir(parents=True, exist_ok=True)
     os.environ[HOME_ENV] = str(home)  # runs launched from here (and their subprocesses) use the same instance
     return dg.DagsterInstance.get()
+
+
+@dataclass(frozen=True)
+class CheckEvaluation:
+    """One completed evaluation of an asset check, as the instance recorded it."""
+
+    run_id: str
+    passed: bool
+    metadata: Mapping[str, Any]  # name -> Dagster metadata value
+
+
+def last_completed_evaluation(instance: dg.DagsterInstance, check_key: dg.AssetCheckKey) -> CheckEvaluation | None:
+    """The latest evaluation of ``check_key`` that finished, passed or failed (a run that stopped before the check
+    leaves only a "planned" record, which is skipped); None when there is none."""
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus as Status
+
+    completed = {Status.SUCCEEDED, Status.FAILED}
+    history = instance.event_log_storage.get_asset_check_execution_history(check_key, limit=1, status=completed)
+    if not history:
+        return None
+    record = history[0]
+    metadata = record.event.dagster_event.event_specific_data.metadata if record.event is not None else {}
+    return CheckEvaluation(record.run_id, record.status == Status.SUCCEEDED, metadata)

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipelines.instance import last_completed_evaluation, open_instance
 from sources.config import data_dir, db_path, live_mode, registers_dir, work_db_path
 from warehouse.catalogue import CATALOGUE
 from warehouse.db import connect, table_exists
@@ -123,21 +124,15 @@ def warehouse_matches_instance(instance: dg.DagsterInstance, db: Path, work_db: 
 def unchecked_candidates(instance: dg.DagsterInstance, defs: dg.Definitions) -> list[dg.AssetKey]:
     """Assets whose latest materialisation has not passed every blocking check (a run stopped by a check leaves
     a new candidate behind): they count as stale, so the next run re-checks them instead of publishing them."""
-    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
-
     blocking = [spec.key for c in defs.asset_checks or [] for spec in c.check_specs if spec.blocking]
-    completed = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
     unchecked = []
     latest = instance.get_latest_materialization_events({k.asset_key for k in blocking})  # one query
     for check_key in blocking:
         materialised = latest.get(check_key.asset_key)
         if materialised is None or check_key.asset_key in unchecked:
             continue
-        # The latest completed evaluation (a run that stopped early leaves only a "planned" one behind).
-        history = instance.event_log_storage.get_asset_check_execution_history(check_key, limit=1, status=completed)
-        passed = bool(history) and (
-            history[0].run_id == materialised.run_id and history[0].status == AssetCheckExecutionRecordStatus.SUCCEEDED
-        )
+        evaluation = last_completed_evaluation(instance, check_key)
+        passed = evaluation is not None and evaluation.passed and evaluation.run_id == materialised.run_id
         if not passed:
             unchecked.append(check_key.asset_key)
     return unchecked
@@ -211,7 +206,6 @@ def _run(force: bool, db: Path, work_db: Path, data: Path, started: float) -> in
     from pipelines.definitions import build_definitions
     from pipelines.defs.automation.definitions import ALL_JOB, recorded_source_versions
     from pipelines.defs.sources.assets import local_versions
-    from pipelines.instance import open_instance
     from pipelines.resources import default_resources
 
     instance = open_instance()

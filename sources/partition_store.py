@@ -18,7 +18,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -31,6 +31,18 @@ if TYPE_CHECKING:
     import pyarrow.fs as pafs
 
 REMOTE_SCHEMES = ("s3://",)
+
+
+def _replace_local_file(target: Path, write: Callable[[Path], object]) -> None:
+    """``write`` a temporary file next to ``target``, then rename it over ``target``: readers see the old file or
+    the new one, never half of one."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}")
+    try:
+        write(temp)
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)  # only left when writing failed
 
 
 @dataclass(frozen=True)
@@ -77,7 +89,9 @@ class PartitionStore:
     def exists(self, relative: str) -> bool:
         if not self.is_remote:
             return Path(self._path(relative)).is_file()
-        return self._fs.get_file_info(self._path(relative)).type.name == "File"
+        import pyarrow.fs as pafs
+
+        return self._fs.get_file_info(self._path(relative)).type == pafs.FileType.File
 
     def read_text(self, relative: str) -> str | None:
         if not self.is_remote:
@@ -91,15 +105,11 @@ class PartitionStore:
 
     def write_text(self, relative: str, text: str) -> None:
         """One file replaced whole (a rename locally; a single PUT, atomic by itself, in an object store)."""
-        target = self._path(relative)
         if self.is_remote:
-            with self._fs.open_output_stream(target) as stream:
+            with self._fs.open_output_stream(self._path(relative)) as stream:
                 stream.write(text.encode("utf-8"))
             return
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-        temp = Path(target).with_name(f".{Path(target).name}.{uuid.uuid4().hex[:8]}")
-        temp.write_text(text, encoding="utf-8")
-        os.replace(temp, target)
+        _replace_local_file(Path(self._path(relative)), lambda temp: temp.write_text(text, encoding="utf-8"))
 
     def read_parquet(self, relative: str, columns: list[str] | None = None) -> pl.DataFrame:
         if not self.is_remote:
@@ -111,16 +121,12 @@ class PartitionStore:
 
     def write_parquet(self, relative: str, frame: pl.DataFrame) -> None:
         """One Parquet file replaced whole."""
-        target = self._path(relative)
         if self.is_remote:
             import pyarrow.parquet as pq
 
-            pq.write_table(frame.to_arrow(), target, filesystem=self._fs, compression="zstd")
+            pq.write_table(frame.to_arrow(), self._path(relative), filesystem=self._fs, compression="zstd")
             return
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-        temp = Path(target).with_name(f".{Path(target).name}.{uuid.uuid4().hex[:8]}")
-        frame.write_parquet(temp, compression="zstd")
-        os.replace(temp, target)
+        _replace_local_file(Path(self._path(relative)), lambda temp: frame.write_parquet(temp, compression="zstd"))
 
     def folders(self, relative: str) -> list[str]:
         """Names of the folders directly under ``relative`` (none when it does not exist)."""
@@ -136,7 +142,9 @@ class PartitionStore:
     def remove(self, relative: str) -> None:
         """Delete a folder and everything in it (nothing when it is not there)."""
         if self.is_remote:
-            if self._fs.get_file_info(self._path(relative)).type.name != "NotFound":
+            import pyarrow.fs as pafs
+
+            if self._fs.get_file_info(self._path(relative)).type != pafs.FileType.NotFound:
                 self._fs.delete_dir(self._path(relative))
             return
         shutil.rmtree(self._path(relative), ignore_errors=True)

@@ -163,7 +163,7 @@ def build_ssmsi_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinitio
             landed = rows.with_columns(pl.lit(table.source_version).alias("source_version")).drop("year")
             store.write_parquet(_ssmsi_file(year), landed)
             # Row-level problems of the whole file, kept with each year (a bad year cell belongs to no year).
-            store.write_parquet(f"{SSMSI_FOLDER}/year={year}/quarantine.parquet", table.quarantine)
+            store.write_parquet(_ssmsi_file(year, "quarantine.parquet"), table.quarantine)
             rows_by_year[key] = rows.height
         return dg.MaterializeResult(
             data_version=dg.DataVersion(table.source_version),
@@ -179,8 +179,9 @@ def build_ssmsi_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinitio
     return _ssmsi
 
 
-def _ssmsi_file(year: int) -> str:
-    return f"{SSMSI_FOLDER}/year={year}/rows.parquet"
+def _ssmsi_file(year: int | str, name: str = "rows.parquet") -> str:
+    """A landed SSMSI year's file, relative to the Parquet root (``year="*"``: every year's, as a glob)."""
+    return f"{SSMSI_FOLDER}/year={year}/{name}"
 
 
 def build_partitioned_assets(data_dir: Path) -> tuple[list[dg.AssetsDefinition], list[dg.UnresolvedAssetJobDefinition]]:
@@ -295,17 +296,17 @@ def create_views(paths: UrbanSafetyPaths) -> None:
         "police_uk_street": (f"{police_uk.FOLDER}/month=*/{police_uk.INCIDENTS_FILE}", "month"),
         "police_uk_counts": (f"{police_uk.FOLDER}/month=*/{police_uk.COUNTS_FILE}", "month"),
         "police_uk_quarantine": (f"{police_uk.FOLDER}/month=*/{police_uk.QUARANTINE_FILE}", "month"),
-        "ssmsi_dep": (f"{SSMSI_FOLDER}/year=*/rows.parquet", "year"),
+        "ssmsi_dep": (_ssmsi_file("*"), "year"),
     }
     with connect(paths.work_db_path) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS incidents")
         for name, (pattern, part) in views.items():
-            glob = root / pattern if root is not None else None
-            if glob is None or not any(root.glob(pattern)):
+            if root is None or not any(root.glob(pattern)):
                 con.execute(f'DROP VIEW IF EXISTS incidents."{name}"')
                 continue
+            files = quote_literal(str(root / pattern))
             con.execute(
-                f'CREATE OR REPLACE VIEW incidents."{name}" AS SELECT * FROM read_parquet({quote_literal(str(glob))}, '
+                f'CREATE OR REPLACE VIEW incidents."{name}" AS SELECT * FROM read_parquet({files}, '
                 f"hive_partitioning = true, hive_types = {{'{part}': VARCHAR}})"
             )
 

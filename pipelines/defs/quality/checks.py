@@ -27,6 +27,7 @@ from dagster import AssetCheckExecutionContext
 
 from expectations import gx_runner
 from pipelines.defs.published.assets import STAGING_SOURCE
+from pipelines.instance import last_completed_evaluation
 from pipelines.resources import UrbanSafetyPaths
 from warehouse import store
 from warehouse.db import connect
@@ -43,13 +44,14 @@ BLOCKING_SUITES = (
 
 
 def _read(paths: UrbanSafetyPaths, layer: str, table: str):  # -> pl.DataFrame
-    if layer == "published":
+    if layer == "published":  # store.read_table reads the working schemas only
         with connect(paths.db_path, read_only=True) as con:
             return con.sql(f"SELECT * FROM published.{table}").pl()  # table is a suite name, checked below
     return store.read_table(paths.work_db_path, layer, table)
 
 
 def _db(paths: UrbanSafetyPaths, layer: str) -> Path:
+    """The file a layer's tables are in: published in the analysts' file, raw and staging in the working file."""
     return paths.db_path if layer == "published" else paths.work_db_path
 
 
@@ -90,24 +92,18 @@ def earlier_verdict(
     """The last completed evaluation of this report check, when it passed on the very same rows (same fingerprint)
     with the same suite and GX: a validation is a function of these, so it is not repeated (a forced run of
     unchanged data re-validates nothing). Read from the instance's check records, as the UI shows them."""
-    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
-
-    completed = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
-    history = context.instance.event_log_storage.get_asset_check_execution_history(check_key, limit=1, status=completed)
-    if not history or history[0].status != AssetCheckExecutionRecordStatus.SUCCEEDED or history[0].event is None:
+    last = last_completed_evaluation(context.instance, check_key)
+    if last is None or not last.passed:
         return None
-    evaluation = history[0].event.dagster_event.event_specific_data
-    metadata = evaluation.metadata
-    same = metadata.get("table_fingerprint") and metadata["table_fingerprint"].value == fingerprint
-    if not same or metadata.get("suite_digest") is None or metadata["suite_digest"].value != digest:
+    recorded = {name: value.value for name, value in last.metadata.items()}
+    if recorded.get("table_fingerprint") != fingerprint or recorded.get("suite_digest") != digest:
         return None
-    validated_in = metadata["validated_in_run"].value if "validated_in_run" in metadata else history[0].run_id
     return dg.AssetCheckResult(
         passed=True,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
-            **{k: v for k, v in metadata.items() if k not in ("seconds",)},
-            "validated_in_run": validated_in,
+            **{k: v for k, v in last.metadata.items() if k != "seconds"},
+            "validated_in_run": recorded.get("validated_in_run") or last.run_id,
             "revalidated": False,
         },
     )
